@@ -30,7 +30,10 @@ export class MemoryStorage implements LogStorage {
 
   entries(low: LogIndex, high: LogIndex, bytesMax: number): readonly Entry[] | 'compacted' {
     if (low < this.firstIndex()) return 'compacted';
-    assert(high <= this.lastIndex() + 1, () => `entries(${low}, ${high}) beyond ${this.lastIndex()}`);
+    assert(
+      high <= this.lastIndex() + 1,
+      () => `entries(${low}, ${high}) beyond ${this.lastIndex()}`,
+    );
     const offset = this.latestSnapshot.metadata.index + 1;
     const result: Entry[] = [];
     let sizeBytes = 0;

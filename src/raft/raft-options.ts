@@ -63,7 +63,10 @@ export const PENDING_READ_REQUESTS_MAX_DEFAULT = 4096;
 export const COMMITTED_ENTRIES_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
 
 /** Fills defaults and checks the options make sense. */
-export function resolveRaftOptions(options: RaftOptions, silentLogger: Logger): ResolvedRaftOptions {
+export function resolveRaftOptions(
+  options: RaftOptions,
+  silentLogger: Logger,
+): ResolvedRaftOptions {
   const resolved: ResolvedRaftOptions = {
     id: options.id,
     storage: options.storage,
