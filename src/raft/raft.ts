@@ -61,6 +61,8 @@ export class Raft {
   /** Set when the leader appended entries that followers have not been sent yet. Appends are
    *  broadcast once per Ready, so many proposals share one append request. */
   isAppendBroadcastPending = false;
+  /** Set when reads were queued that the next heartbeat round must confirm. */
+  isReadHeartbeatPending = false;
   /** Proposals a follower will forward to its leader with the next Ready. Bounded by the
    *  uncommitted-bytes limit. */
   forwardedCommands: Uint8Array[] = [];
@@ -172,6 +174,7 @@ export class Raft {
     this.readIndexQueue.clear();
     this.readsAwaitingCommit = [];
     this.isAppendBroadcastPending = false;
+    this.isReadHeartbeatPending = false;
     this.forwardedCommands = [];
     this.forwardedBytes = 0;
   }

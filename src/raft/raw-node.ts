@@ -21,7 +21,7 @@ import { isHardStateEqual, isSyncNeeded, type Ready, type SoftState } from './re
 import type { ProposeResult, ReadIndexResult, TransferResult } from './results.js';
 import { campaign } from './roles/candidate.js';
 import { appendEntries, leaderDropReason, startRead, transferLeadership } from './roles/leader.js';
-import { broadcastAppend } from './roles/replication.js';
+import { broadcastAppend, broadcastHeartbeat } from './roles/replication.js';
 import type { ProgressStatus, Status } from './status.js';
 import { stepMessage } from './step.js';
 import { tickRaft } from './tick.js';
@@ -248,6 +248,11 @@ export class RawNode {
     if (raft.isAppendBroadcastPending) {
       raft.isAppendBroadcastPending = false;
       if (raft.role === 'leader') broadcastAppend(raft);
+    }
+    if (raft.isReadHeartbeatPending) {
+      raft.isReadHeartbeatPending = false;
+      const readContext = raft.readIndexQueue.lastContext();
+      if (raft.role === 'leader' && readContext !== null) broadcastHeartbeat(raft, readContext);
     }
     if (raft.forwardedCommands.length > 0) {
       if (raft.leaderId !== 0 && raft.role === 'follower') {

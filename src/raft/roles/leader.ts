@@ -12,7 +12,6 @@ import type { Raft } from '../raft.js';
 import type { DropReason, TransferResult } from '../results.js';
 import {
   broadcastAppend,
-  broadcastHeartbeat,
   maybeCommit,
   maybeSendAppend,
   sendAppendsWhileAllowed,
@@ -41,13 +40,19 @@ export function appendEntries(
   isLimited: boolean,
 ): { lastIndex: LogIndex } | null {
   let index = raft.log.lastIndex();
-  const entries: Entry[] = newEntries.map((entry) => ({
-    ...entry,
-    index: ++index,
-    term: raft.term,
-  }));
+  const term = raft.term;
+  const entries: Entry[] = [];
   let sizeBytes = 0;
-  for (const entry of entries) sizeBytes += entrySizeBytes(entry);
+  for (const newEntry of newEntries) {
+    index++;
+    // Explicit literals rather than object spread: this runs once per proposal.
+    const entry: Entry =
+      newEntry.kind === 'normal'
+        ? { kind: 'normal', index, term, data: newEntry.data }
+        : { kind: 'configurationChange', index, term, change: newEntry.change };
+    sizeBytes += entrySizeBytes(entry);
+    entries.push(entry);
+  }
   const limitBytes = raft.options.uncommittedBytesMax;
   if (isLimited && raft.uncommittedBytes > 0 && raft.uncommittedBytes + sizeBytes > limitBytes) {
     return null;
@@ -180,7 +185,8 @@ function confirmRead(raft: Raft, readContext: string, requesterId: NodeId): void
   }
   if (raft.readIndexQueue.has(readContext)) return;
   raft.readIndexQueue.add(readContext, readIndex, requesterId, raft.id);
-  broadcastHeartbeat(raft, readContext);
+  // One heartbeat round per Ready confirms every read queued before it (see raw-node.ts).
+  raft.isReadHeartbeatPending = true;
 }
 
 /** The leader just committed in its term: start the reads that waited for it. */
