@@ -27,6 +27,7 @@ export class RaftLog {
     this.applied = appliedIndex ?? snapshotIndex;
     this.applying = this.applied;
     assert(this.applied >= snapshotIndex, 'applied index below the snapshot');
+    assert(this.applied <= this.committed, 'applied index beyond the commit index');
     assert(this.committed <= this.lastIndex(), 'stored commit index beyond the stored log');
   }
 
