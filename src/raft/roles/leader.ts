@@ -142,6 +142,7 @@ function handleHeartbeatResponse(raft: Raft, message: HeartbeatResponse): void {
   if (progress === undefined) return;
   progress.isRecentlyActive = true;
   progress.isProbeSent = false;
+  if (progress.state === 'replicate' && progress.inflights.isFull()) progress.inflights.freeFirst();
   if (progress.matchIndex < raft.log.lastIndex()) maybeSendAppend(raft, message.from, true);
   if (message.readContext === null) return;
   const acknowledgedBy = raft.readIndexQueue.acknowledge(message.readContext, message.from);

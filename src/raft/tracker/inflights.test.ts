@@ -168,3 +168,18 @@ describe('Inflights', () => {
     );
   });
 });
+
+describe('Inflights.freeFirst', () => {
+  it('frees only the oldest record, making room for one more request', () => {
+    const inflights = new Inflights(2, 0);
+    inflights.add(5, 10);
+    inflights.add(7, 10);
+    expect(inflights.isFull()).toBe(true);
+    inflights.freeFirst();
+    expect(inflights.count()).toBe(1);
+    expect(inflights.isFull()).toBe(false);
+    inflights.freeFirst();
+    inflights.freeFirst();
+    expect(inflights.count()).toBe(0);
+  });
+});

@@ -96,6 +96,16 @@ export class Inflights {
     }
   }
 
+  /**
+   * Frees the oldest record. The leader does this when a heartbeat answer shows the follower is
+   * alive while the window is full: the oldest request was probably lost, and one more request
+   * (which the follower rejects if it has a gap) restarts replication.
+   */
+  freeFirst(): void {
+    const oldestIndex = this.lastIndexes[this.start];
+    if (this.bufferedCount > 0 && oldestIndex !== undefined) this.freeUpTo(oldestIndex);
+  }
+
   /** Whether no more requests may be sent: the message count or the byte limit is reached. */
   isFull(): boolean {
     return (
