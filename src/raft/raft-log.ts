@@ -23,11 +23,12 @@ export class RaftLog {
     this.storage = storage;
     this.unstable = new UnstableLog(storage.lastIndex());
     const snapshotIndex = storage.firstIndex() - 1;
-    this.committed = Math.max(committed, snapshotIndex);
     this.applied = appliedIndex ?? snapshotIndex;
+    // An applied entry was committed, even if the commit index reached disk only without fsync.
+    this.committed = Math.max(committed, snapshotIndex, this.applied);
     this.applying = this.applied;
     assert(this.applied >= snapshotIndex, 'applied index below the snapshot');
-    assert(this.applied <= this.committed, 'applied index beyond the commit index');
+    assert(this.applied <= this.lastIndex(), 'applied index beyond the stored log');
     assert(this.committed <= this.lastIndex(), 'stored commit index beyond the stored log');
   }
 

@@ -12,7 +12,8 @@ import {
   SILENT_LOGGER,
   type Term,
 } from '../common/index.js';
-import { isVoter } from './configuration.js';
+import { type ConfigurationState, isVoter } from './configuration.js';
+import { enterJoint, leaveJoint } from './confchange/index.js';
 import type { Message } from './message.js';
 import { type RaftOptions, type ResolvedRaftOptions, resolveRaftOptions } from './raft-options.js';
 import { RaftLog } from './raft-log.js';
@@ -83,7 +84,10 @@ export class Raft {
       inflightMessagesMax: this.options.inflightMessagesMax,
       inflightBytesMax: 0,
     });
-    this.tracker.setConfiguration(initial.configuration, this.log.lastIndex());
+    this.tracker.setConfiguration(
+      configurationAtApplied(this.log, initial.configuration),
+      this.log.lastIndex(),
+    );
     this.term = initial.hardState.term;
     this.votedFor = initial.hardState.votedFor;
     this.becomeFollower(this.term, NO_NODE, 'start');
@@ -191,4 +195,25 @@ export class Raft {
       `became ${this.role}`,
     );
   }
+}
+
+/**
+ * The membership as of the applied index: the snapshot's, plus every configuration entry between
+ * the snapshot and the applied index (they took effect when they were applied before a restart).
+ */
+function configurationAtApplied(log: RaftLog, snapshotConfiguration: ConfigurationState) {
+  let configuration = snapshotConfiguration;
+  const snapshotIndex = log.firstIndex() - 1;
+  if (log.applied <= snapshotIndex) return configuration;
+  const entries = log.slice(snapshotIndex + 1, log.applied + 1, Number.MAX_SAFE_INTEGER);
+  assert(entries !== 'compacted', 'entries after the snapshot must be stored');
+  for (const entry of entries) {
+    if (entry.kind !== 'configurationChange') continue;
+    const { changes } = entry.change;
+    const next =
+      changes.length === 0 ? leaveJoint(configuration) : enterJoint(configuration, entry.change);
+    if ('kind' in next) assert(false, `stored configuration change is invalid: ${next.message}`);
+    configuration = next;
+  }
+  return configuration;
 }
