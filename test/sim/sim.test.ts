@@ -11,13 +11,30 @@ import { describe, expect, it } from 'vitest';
 import { runSeed, type RunSeedOptions, type SeedResult } from './run-seed.js';
 import { SAFETY_TICKS_DEFAULT } from './simulation-options.js';
 
-/** Seeds of the sweep, in blocks so that progress shows and a failure names its block. */
-const SWEEP_SEEDS_COUNT = 300;
+/**
+ * Seeds of the sweep, in blocks so that progress shows and a failure names its block. Every seed
+ * must pass; at least QUALIFYING_SEEDS_MIN of them must also have had faults (loss,
+ * duplication, partitions or crashes) and at least one applied membership change, which about
+ * four seeds in five do.
+ */
+const SWEEP_SEEDS_COUNT = 400;
+const QUALIFYING_SEEDS_MIN = 300;
 const SWEEP_BLOCK_SEEDS_COUNT = 50;
 /** Seeds run with the crash-heavy profile. */
 const CRASH_HEAVY_SEEDS_COUNT = 100;
 /** A block of 50 seeds takes ~10 s on one core; the limit leaves room for slow machines. */
 const BLOCK_TIMEOUT_MS = 120_000;
+
+/** Seeds of the swarm sweep that had faults and an applied membership change. */
+let qualifyingSeedsCount = 0;
+
+/** Whether a run exercised faults and membership changes (not only delays and reordering). */
+function isQualifying(result: SeedResult): boolean {
+  const { network, cluster, membership } = result.stats;
+  const faultCount =
+    network.lostCount + network.duplicatedCount + network.partitionCount + cluster.crashCount;
+  return faultCount > 0 && membership.appliedCount > 0;
+}
 
 /** Runs `count` seeds from `first`; returns the results that have violations. */
 function sweep(first: number, count: number, options: RunSeedOptions): SeedResult[] {
@@ -26,6 +43,7 @@ function sweep(first: number, count: number, options: RunSeedOptions): SeedResul
     const result = runSeed(seed, options);
     expect(result.ticks).toBeGreaterThanOrEqual(SAFETY_TICKS_DEFAULT);
     if (result.violations.length > 0) failures.push(result);
+    if (options.profile === undefined && isQualifying(result)) qualifyingSeedsCount++;
   }
   return failures;
 }
@@ -56,6 +74,9 @@ describe('simulator sweep, swarm profile (faults and membership changes drawn pe
       BLOCK_TIMEOUT_MS,
     );
   }
+  it(`at least ${QUALIFYING_SEEDS_MIN} seeds had faults and applied membership changes`, () => {
+    expect(qualifyingSeedsCount).toBeGreaterThanOrEqual(QUALIFYING_SEEDS_MIN);
+  });
 });
 
 describe('simulator sweep, crash-heavy profile', () => {
