@@ -8,7 +8,7 @@ import { assert } from '../common/index.js';
 import { type ConfigurationChange, isJoint } from './configuration.js';
 import { enterJoint, leaveJoint } from './confchange/index.js';
 import type { Raft } from './raft.js';
-import type { ProposeResult } from './results.js';
+import { dropped, type ProposeResult } from './results.js';
 import { appendEntries, leaderDropReason } from './roles/leader.js';
 import { broadcastAppend, maybeCommit } from './roles/replication.js';
 
@@ -21,38 +21,29 @@ export function proposeConfigurationChange(
   change: ConfigurationChange,
   isAutomatic = false,
 ): ProposeResult {
-  const dropped = (reason: Parameters<typeof dropResult>[1]): ProposeResult => {
-    return dropResult(raft, reason);
-  };
-  if (raft.role !== 'leader') return dropped(raft.leaderId === 0 ? 'noLeader' : 'notLeader');
+  if (raft.role !== 'leader')
+    return dropped(raft.leaderId === 0 ? 'noLeader' : 'notLeader', raft.leaderId);
   const refusal = leaderDropReason(raft);
-  if (refusal !== null && !isAutomatic) return dropped(refusal);
+  if (refusal !== null && !isAutomatic) return dropped(refusal, raft.leaderId);
   if (raft.pendingConfigurationIndex > raft.log.applied) {
-    return dropped('configurationChangeInProgress');
+    return dropped('configurationChangeInProgress', raft.leaderId);
   }
   const current = raft.tracker.configuration;
   if (change.changes.length === 0) {
-    if (!isJoint(current)) return dropped('invalidConfigurationChange');
+    if (!isJoint(current)) return dropped('invalidConfigurationChange', raft.leaderId);
   } else {
-    if (isJoint(current)) return dropped('configurationChangeInProgress');
+    if (isJoint(current)) return dropped('configurationChangeInProgress', raft.leaderId);
     const next = enterJoint(current, change);
-    if ('kind' in next) return dropped('invalidConfigurationChange');
+    if ('kind' in next) return dropped('invalidConfigurationChange', raft.leaderId);
   }
   const appended = appendEntries(raft, [{ kind: 'configurationChange', change }], !isAutomatic);
-  if (appended === null) return dropped('uncommittedBytesLimit');
+  if (appended === null) return dropped('uncommittedBytesLimit', raft.leaderId);
   raft.pendingConfigurationIndex = appended.lastIndex;
   raft.logger.info(
     { nodeId: raft.id, term: raft.term, index: appended.lastIndex, change: describeChange(change) },
     'configuration change proposed',
   );
   return { kind: 'appended', index: appended.lastIndex, term: raft.term };
-}
-
-function dropResult(
-  raft: Raft,
-  reason: Extract<ProposeResult, { kind: 'dropped' }>['reason'],
-): ProposeResult {
-  return { kind: 'dropped', reason, leaderId: raft.leaderId };
 }
 
 /** Applies a committed configuration entry (called in order as entries are applied). */

@@ -18,7 +18,12 @@ import type { Message } from './message.js';
 import { Raft } from './raft.js';
 import type { RaftOptions } from './raft-options.js';
 import { isHardStateEqual, isSyncNeeded, type Ready, type SoftState } from './ready.js';
-import type { ProposeResult, ReadIndexResult, TransferResult } from './results.js';
+import {
+  dropped,
+  type ProposeResult,
+  type ReadIndexResult,
+  type TransferResult,
+} from './results.js';
 import { campaign } from './roles/candidate.js';
 import { appendEntries, leaderDropReason, startRead, transferLeadership } from './roles/leader.js';
 import { broadcastAppend, broadcastHeartbeat } from './roles/replication.js';
@@ -287,13 +292,6 @@ export class RawNode {
   private softState(): SoftState {
     return { leaderId: this.raft.leaderId, role: this.raft.role };
   }
-}
-
-function dropped(
-  reason: Extract<ProposeResult, { kind: 'dropped' }>['reason'],
-  leaderId: NodeId,
-): { kind: 'dropped'; reason: typeof reason; leaderId: NodeId } {
-  return { kind: 'dropped', reason, leaderId };
 }
 
 function isSoftStateEqual(a: SoftState, b: SoftState): boolean {

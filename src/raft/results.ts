@@ -36,3 +36,11 @@ export type TransferResult =
       readonly kind: 'rejected';
       readonly reason: 'notLeader' | 'targetNotVoter' | 'alreadyLeader' | 'transferInProgress';
     };
+
+/** A dropped outcome, shared by proposals and reads. */
+export function dropped(
+  reason: DropReason,
+  leaderId: NodeId,
+): { readonly kind: 'dropped'; readonly reason: DropReason; readonly leaderId: NodeId } {
+  return { kind: 'dropped', reason, leaderId };
+}
