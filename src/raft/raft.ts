@@ -93,11 +93,10 @@ export class Raft {
     this.becomeFollower(this.term, NO_NODE, 'start');
   }
 
-  /** The common part of a message from this node. */
-  envelope(to: NodeId): { from: NodeId; to: NodeId; term: Term } {
-    return { from: this.id, to, term: this.term };
-  }
-
+  /**
+   * Queues a message. Callers write `from`, `to` and `term` out rather than spreading a shared
+   * header: object spread on this path cost a quarter of the core's time (bench:core).
+   */
   send(message: Message): void {
     assert(message.to !== this.id, 'a node never sends to itself');
     this.outbox.push(message);

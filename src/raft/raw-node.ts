@@ -89,7 +89,13 @@ export class RawNode {
         return reason === null ? { kind: 'pending' } : dropped(reason, raft.leaderId);
       }
       if (raft.leaderId === 0) return dropped('noLeader', 0);
-      raft.send({ ...raft.envelope(raft.leaderId), kind: 'readIndexRequest', readContext });
+      raft.send({
+        from: raft.id,
+        to: raft.leaderId,
+        term: raft.term,
+        kind: 'readIndexRequest',
+        readContext,
+      });
       return { kind: 'forwarded', leaderId: raft.leaderId };
     });
   }
@@ -262,7 +268,9 @@ export class RawNode {
     if (raft.forwardedCommands.length > 0) {
       if (raft.leaderId !== 0 && raft.role === 'follower') {
         raft.send({
-          ...raft.envelope(raft.leaderId),
+          from: raft.id,
+          to: raft.leaderId,
+          term: raft.term,
           kind: 'forwardedProposal',
           commands: raft.forwardedCommands,
         });

@@ -77,7 +77,9 @@ function handleLowerTerm(raft: Raft, message: Message): void {
     // A stale leader (or a node whose term we out-raced while it was partitioned) learns our
     // term from this answer and steps down; without it, it could stay stuck forever.
     raft.send({
-      ...raft.envelope(message.from),
+      from: raft.id,
+      to: message.from,
+      term: raft.term,
       kind: 'appendResponse',
       isRejected: true,
       index: 0,
@@ -85,7 +87,13 @@ function handleLowerTerm(raft: Raft, message: Message): void {
       hintTerm: 0,
     });
   } else if (message.kind === 'preVoteRequest') {
-    raft.send({ ...raft.envelope(message.from), kind: 'preVoteResponse', isGranted: false });
+    raft.send({
+      from: raft.id,
+      to: message.from,
+      term: raft.term,
+      kind: 'preVoteResponse',
+      isGranted: false,
+    });
   }
 }
 

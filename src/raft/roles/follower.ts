@@ -77,7 +77,9 @@ function respondAppend(
   hintTerm: number,
 ): void {
   raft.send({
-    ...raft.envelope(to),
+    from: raft.id,
+    to,
+    term: raft.term,
     kind: 'appendResponse',
     isRejected,
     index,
@@ -89,7 +91,9 @@ function respondAppend(
 function handleHeartbeatRequest(raft: Raft, message: HeartbeatRequest): void {
   raft.log.commitTo(Math.min(message.leaderCommit, raft.log.lastIndex()));
   raft.send({
-    ...raft.envelope(message.from),
+    from: raft.id,
+    to: message.from,
+    term: raft.term,
     kind: 'heartbeatResponse',
     readContext: message.readContext,
   });

@@ -209,7 +209,14 @@ function answerRead(
     raft.readStates.push({ index: readIndex, readContext });
     return;
   }
-  raft.send({ ...raft.envelope(requesterId), kind: 'readIndexResponse', readContext, readIndex });
+  raft.send({
+    from: raft.id,
+    to: requesterId,
+    term: raft.term,
+    kind: 'readIndexResponse',
+    readContext,
+    readIndex,
+  });
 }
 
 /** Starts handing leadership to `targetId`: catch it up, then tell it to campaign. */
@@ -231,5 +238,5 @@ export function transferLeadership(raft: Raft, targetId: NodeId): TransferResult
 }
 
 function sendTimeoutNow(raft: Raft, to: NodeId): void {
-  raft.send({ ...raft.envelope(to), kind: 'timeoutNowRequest' });
+  raft.send({ from: raft.id, to, term: raft.term, kind: 'timeoutNowRequest' });
 }

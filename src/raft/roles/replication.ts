@@ -26,7 +26,9 @@ export function maybeSendAppend(raft: Raft, to: NodeId, isEmptySendAllowed: bool
   if (prevLogTerm === null || entries === 'compacted') return maybeSendSnapshot(raft, to);
   if (entries.length === 0 && !isEmptySendAllowed) return false;
   raft.send({
-    ...raft.envelope(to),
+    from: raft.id,
+    to,
+    term: raft.term,
     kind: 'appendRequest',
     prevLogIndex,
     prevLogTerm,
@@ -55,7 +57,7 @@ function maybeSendSnapshot(raft: Raft, to: NodeId): boolean {
   if (snapshot === 'unavailable') return false;
   assert(snapshot.metadata.index > 0, 'a compacted log implies a snapshot');
   progress.becomeSnapshot(snapshot.metadata.index);
-  raft.send({ ...raft.envelope(to), kind: 'installSnapshotRequest', snapshot });
+  raft.send({ from: raft.id, to, term: raft.term, kind: 'installSnapshotRequest', snapshot });
   raft.logger.info(
     { nodeId: raft.id, term: raft.term, to, snapshotIndex: snapshot.metadata.index },
     'sending snapshot',
@@ -75,7 +77,9 @@ export function broadcastHeartbeat(raft: Raft, readContext: string | null): void
   for (const [id, progress] of raft.tracker.progress) {
     if (id === raft.id) continue;
     raft.send({
-      ...raft.envelope(id),
+      from: raft.id,
+      to: id,
+      term: raft.term,
       kind: 'heartbeatRequest',
       // A follower may not have the entries we committed: commit only what it acknowledged.
       leaderCommit: Math.min(progress.matchIndex, raft.log.committed),
