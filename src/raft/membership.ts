@@ -6,7 +6,7 @@
  */
 import { assert } from '../common/index.js';
 import { type ConfigurationChange, isJoint } from './configuration.js';
-import { enterJoint, leaveJoint } from './confchange/index.js';
+import { describeConfiguration, enterJoint, leaveJoint } from './confchange/index.js';
 import type { Raft } from './raft.js';
 import { dropped, type ProposeResult } from './results.js';
 import { appendEntries, leaderDropReason } from './roles/leader.js';
@@ -53,7 +53,12 @@ export function applyConfigurationChange(raft: Raft, change: ConfigurationChange
   if ('kind' in next) assert(false, `committed configuration change is invalid: ${next.message}`);
   raft.tracker.setConfiguration(next, raft.log.lastIndex());
   raft.logger.info(
-    { nodeId: raft.id, term: raft.term, change: describeChange(change), voters: next.voters },
+    {
+      nodeId: raft.id,
+      term: raft.term,
+      change: describeChange(change),
+      configuration: describeConfiguration(next),
+    },
     isJoint(next) ? 'entered joint configuration' : 'configuration applied',
   );
   if (raft.role !== 'leader') return;

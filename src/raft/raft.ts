@@ -151,6 +151,7 @@ export class Raft {
     const self = this.tracker.progress.get(this.id);
     if (self !== undefined) {
       self.becomeReplicate();
+      self.isRecentlyActive = true;
       self.maybeUpdate(lastIndex);
     }
     // Any configuration entry in the uncommitted tail may be pending: allow no new change
