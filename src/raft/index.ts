@@ -26,7 +26,7 @@ export type * from './message.js';
 export { createPrng, type Prng } from './prng.js';
 export * from './raft-options.js';
 export { RawNode } from './raw-node.js';
-export type { LogPosition, ReadState, Ready, Role, SoftState } from './ready.js';
+export type { ReadState, Ready, Role, SoftState } from './ready.js';
 export type { DropReason, ProposeResult, ReadIndexResult, TransferResult } from './results.js';
 export type { ProgressStatus, Status } from './status.js';
 export { describeConfiguration } from './confchange/index.js';

@@ -113,13 +113,3 @@ export type Message =
 
 /** The `kind` of any message. */
 export type MessageKind = Message['kind'];
-
-/** Whether a message is a (pre-)vote request or response: they have their own term rules. */
-export function isVoteMessage(message: Message): message is VoteRequest | VoteResponse {
-  return (
-    message.kind === 'voteRequest' ||
-    message.kind === 'preVoteRequest' ||
-    message.kind === 'voteResponse' ||
-    message.kind === 'preVoteResponse'
-  );
-}

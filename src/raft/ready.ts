@@ -12,7 +12,7 @@
  *     index reaches each one's `index`.
  *  5. Call `advance()` on the node. Until then the node hands out no new Ready.
  */
-import type { LogIndex, NodeId, Term } from '../common/index.js';
+import type { LogIndex, NodeId } from '../common/index.js';
 import type { Entry, HardState, Snapshot } from './entry.js';
 import type { Message } from './message.js';
 
@@ -59,10 +59,4 @@ export function isHardStateEqual(a: HardState, b: HardState): boolean {
 /** Whether persisting this hard state change needs an fsync: term and vote do, commit does not. */
 export function isSyncNeeded(previous: HardState, next: HardState, entryCount: number): boolean {
   return entryCount > 0 || previous.term !== next.term || previous.votedFor !== next.votedFor;
-}
-
-/** A term and index pair, used in logs and status. */
-export interface LogPosition {
-  readonly index: LogIndex;
-  readonly term: Term;
 }
