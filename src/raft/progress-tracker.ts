@@ -4,7 +4,12 @@
  * active) answered over a simple or joint configuration. Owns no I/O.
  */
 import type { LogIndex, NodeId } from '../common/index.js';
-import { type ConfigurationState, EMPTY_CONFIGURATION, memberIds } from './configuration.js';
+import {
+  type ConfigurationState,
+  EMPTY_CONFIGURATION,
+  isVoter,
+  memberIds,
+} from './configuration.js';
 import { jointCommittedIndex, jointVoteResult, type VoteResult } from './quorum/index.js';
 import { Progress } from './tracker/index.js';
 
@@ -36,8 +41,14 @@ export class ProgressTracker {
   }
 
   isVoter(id: NodeId): boolean {
+    return isVoter(this.configuration, id);
+  }
+
+  /** Whether `id` is the only voter (on both sides of a joint configuration). */
+  isSoleVoter(id: NodeId): boolean {
     const { voters, votersOutgoing } = this.configuration;
-    return voters.includes(id) || votersOutgoing.includes(id);
+    const isSoleIn = (set: readonly NodeId[]): boolean => set.length === 1 && set[0] === id;
+    return isSoleIn(voters) && (votersOutgoing.length === 0 || isSoleIn(votersOutgoing));
   }
 
   /** The largest index a quorum (both majorities when joint) has acknowledged. */

@@ -36,6 +36,8 @@ export interface RaftOptions {
   readonly isCheckQuorumEnabled?: boolean;
   /** Append requests in flight to one follower before the leader waits for acknowledgements. */
   readonly inflightMessagesMax?: number;
+  /** Cap on entry bytes in flight to one follower (0: no cap beyond the message count). */
+  readonly inflightBytesMax?: number;
   /** Cap on the entry bytes carried by one append request (at least one entry is always sent). */
   readonly appendRequestBytesMax?: number;
   /** Cap on bytes of proposals appended but not yet committed, beyond which proposals drop. */
@@ -77,6 +79,7 @@ export function resolveRaftOptions(
     isPreVoteEnabled: options.isPreVoteEnabled ?? true,
     isCheckQuorumEnabled: options.isCheckQuorumEnabled ?? true,
     inflightMessagesMax: options.inflightMessagesMax ?? INFLIGHT_MESSAGES_MAX_DEFAULT,
+    inflightBytesMax: options.inflightBytesMax ?? 0,
     appendRequestBytesMax: options.appendRequestBytesMax ?? APPEND_REQUEST_BYTES_MAX_DEFAULT,
     uncommittedBytesMax: options.uncommittedBytesMax ?? UNCOMMITTED_BYTES_MAX_DEFAULT,
     pendingReadRequestsMax: options.pendingReadRequestsMax ?? PENDING_READ_REQUESTS_MAX_DEFAULT,

@@ -82,7 +82,7 @@ export class Raft {
     this.log = new RaftLog(storage, initial.hardState.commitIndex, this.options.appliedIndex);
     this.tracker = new ProgressTracker({
       inflightMessagesMax: this.options.inflightMessagesMax,
-      inflightBytesMax: 0,
+      inflightBytesMax: this.options.inflightBytesMax,
     });
     this.tracker.setConfiguration(
       configurationAtApplied(this.log, initial.configuration),

@@ -242,14 +242,15 @@ export class RawNode {
   /** Applies configuration entries among the acknowledged committed entries, in order. */
   private applyCommitted(entries: readonly Entry[]): void {
     const raft = this.raft;
-    let appliedBytes = 0;
+    // Only a leader limits uncommitted bytes; sizing entries elsewhere would be wasted work.
+    if (raft.role === 'leader') {
+      let appliedBytes = 0;
+      for (const entry of entries) appliedBytes += entrySizeBytes(entry);
+      raft.uncommittedBytes = Math.max(0, raft.uncommittedBytes - appliedBytes);
+    }
     for (const entry of entries) {
-      appliedBytes += entrySizeBytes(entry);
       raft.log.applied = entry.index;
       if (entry.kind === 'configurationChange') applyConfigurationChange(raft, entry.change);
-    }
-    if (raft.role === 'leader') {
-      raft.uncommittedBytes = Math.max(0, raft.uncommittedBytes - appliedBytes);
     }
   }
 

@@ -12,7 +12,8 @@ export interface PendingRead {
   readonly readIndex: LogIndex;
   /** Who asked: the leader itself or the follower that forwarded it. */
   readonly requesterId: NodeId;
-  readonly acknowledgedBy: Set<NodeId>;
+  /** Who confirmed leadership for this read (always true), in the shape quorums read. */
+  readonly acknowledgements: Map<NodeId, boolean>;
 }
 
 /** FIFO of pending reads keyed by their unique context. */
@@ -35,18 +36,18 @@ export class ReadIndexQueue {
       readContext,
       readIndex,
       requesterId,
-      acknowledgedBy: new Set([selfId]),
+      acknowledgements: new Map([[selfId, true]]),
     };
     this.queue.push(read);
     this.byContext.set(readContext, read);
   }
 
-  /** Records a heartbeat acknowledgement; returns the acknowledger set, or null if unknown. */
-  acknowledge(readContext: string, fromId: NodeId): ReadonlySet<NodeId> | null {
+  /** Records a heartbeat acknowledgement; returns all acknowledgements, or null if unknown. */
+  acknowledge(readContext: string, fromId: NodeId): ReadonlyMap<NodeId, boolean> | null {
     const read = this.byContext.get(readContext);
     if (read === undefined) return null;
-    read.acknowledgedBy.add(fromId);
-    return read.acknowledgedBy;
+    read.acknowledgements.set(fromId, true);
+    return read.acknowledgements;
   }
 
   /** Removes and returns every read up to and including `readContext`, oldest first. */

@@ -32,11 +32,7 @@ function stepRole(raft: Raft, message: Message): void {
       return stepLeader(raft, message);
     case 'candidate':
     case 'preCandidate':
-      if (
-        message.kind === 'appendRequest' ||
-        message.kind === 'heartbeatRequest' ||
-        message.kind === 'installSnapshotRequest'
-      ) {
+      if (isFromLeader(message)) {
         // Someone won this term (§5.2): follow it.
         raft.becomeFollower(raft.term, message.from, 'leaderSeen');
         return stepFollower(raft, message);
@@ -47,6 +43,15 @@ function stepRole(raft: Raft, message: Message): void {
     default:
       return assertNever(raft.role, 'role');
   }
+}
+
+/** Whether only a leader sends this kind of message. */
+function isFromLeader(message: Message): boolean {
+  return (
+    message.kind === 'appendRequest' ||
+    message.kind === 'heartbeatRequest' ||
+    message.kind === 'installSnapshotRequest'
+  );
 }
 
 /** Returns whether the message should still be handled after the term rules. */
@@ -63,11 +68,7 @@ function handleHigherTerm(raft: Raft, message: Message): boolean {
     if (message.kind === 'preVoteRequest') return true;
   }
   if (message.kind === 'preVoteResponse' && message.isGranted) return true;
-  const isFromLeader =
-    message.kind === 'appendRequest' ||
-    message.kind === 'heartbeatRequest' ||
-    message.kind === 'installSnapshotRequest';
-  raft.becomeFollower(message.term, isFromLeader ? message.from : 0, 'higherTerm');
+  raft.becomeFollower(message.term, isFromLeader(message) ? message.from : 0, 'higherTerm');
   return true;
 }
 

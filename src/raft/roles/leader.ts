@@ -145,12 +145,10 @@ function handleHeartbeatResponse(raft: Raft, message: HeartbeatResponse): void {
   if (progress.state === 'replicate' && progress.inflights.isFull()) progress.inflights.freeFirst();
   if (progress.matchIndex < raft.log.lastIndex()) maybeSendAppend(raft, message.from, true);
   if (message.readContext === null) return;
-  const acknowledgedBy = raft.readIndexQueue.acknowledge(message.readContext, message.from);
-  if (acknowledgedBy === null) return;
-  const votes = new Map<NodeId, boolean>();
-  for (const id of acknowledgedBy) votes.set(id, true);
+  const acknowledgements = raft.readIndexQueue.acknowledge(message.readContext, message.from);
+  if (acknowledgements === null) return;
   const { voters, votersOutgoing } = raft.tracker.configuration;
-  if (jointVoteResult(voters, votersOutgoing, votes) === 'won') {
+  if (jointVoteResult(voters, votersOutgoing, acknowledgements) === 'won') {
     for (const read of raft.readIndexQueue.releaseThrough(message.readContext)) {
       answerRead(raft, read.readContext, read.requesterId, read.readIndex);
     }
@@ -180,7 +178,7 @@ export function startRead(raft: Raft, readContext: string, requesterId: NodeId):
 
 function confirmRead(raft: Raft, readContext: string, requesterId: NodeId): void {
   const readIndex = raft.log.committed;
-  if (raft.tracker.voterIds().length === 1 && raft.tracker.isVoter(raft.id)) {
+  if (raft.tracker.isSoleVoter(raft.id)) {
     answerRead(raft, readContext, requesterId, readIndex);
     return;
   }
