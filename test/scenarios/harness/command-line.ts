@@ -126,3 +126,13 @@ export function checkNamedKeys(command: CommandLine, known: readonly string[]): 
     if (!known.includes(key)) throw new CommandError(`${command.name}: unknown argument ${key}=`);
   }
 }
+
+/** Node ids given as positional arguments (`process-ready 1 2`). */
+export function positionalIds(command: CommandLine): number[] {
+  return command.positional.map((text) => parsePositiveInteger(text, 'node id'));
+}
+
+/** Parses `3` or `(1,2,3)` into node ids, with the list syntax of named values. */
+export function parseIdList(text: string): number[] {
+  return parseValue(text).map((item) => parsePositiveInteger(item, 'node id'));
+}

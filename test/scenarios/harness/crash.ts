@@ -11,7 +11,7 @@ import type { InteractionEnv } from './interaction-env.js';
 /** The command handler. */
 export function crash(env: InteractionEnv, command: CommandLine): void {
   const id = requireInteger(command, 0, 'node id');
-  env.rawNode(id);
+  env.rawNode(id); // Throws unless the node is running.
   const node = env.node(id);
   const written = node.storage.initialState().hardState;
   const durable = node.durable.initialState().hardState;

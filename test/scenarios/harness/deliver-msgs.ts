@@ -8,12 +8,7 @@
  */
 import type { NodeId } from '../../../src/common/index.js';
 import type { Message } from '../../../src/raft/index.js';
-import {
-  type CommandLine,
-  checkNamedKeys,
-  namedIds,
-  parsePositiveInteger,
-} from './command-line.js';
+import { type CommandLine, checkNamedKeys, namedIds, positionalIds } from './command-line.js';
 import type { InteractionEnv } from './interaction-env.js';
 import { renderMessage } from './render.js';
 
@@ -83,7 +78,7 @@ export function pendingTargets(env: InteractionEnv): NodeId[] {
 /** The command handler. */
 export function deliverMsgs(env: InteractionEnv, command: CommandLine): void {
   checkNamedKeys(command, ['drop', 'from']);
-  const only = command.positional.map((text) => parsePositiveInteger(text, 'node id'));
+  const only = positionalIds(command);
   const dropped = new Set(namedIds(command, 'drop'));
   const senders = command.named.has('from') ? new Set(namedIds(command, 'from')) : null;
   let isAnyDelivered = false;

@@ -144,14 +144,4 @@ export class InteractionEnv {
     const groupOf = (id: NodeId): number => this.partitionGroups?.get(id) ?? 0;
     return groupOf(from) === groupOf(to);
   }
-
-  /** Whether any message waits for delivery to one of `recipients` (all when null). */
-  hasPendingMessages(recipients: ReadonlySet<NodeId> | null): boolean {
-    for (const outbox of this.outboxes.values()) {
-      if (outbox.some((message) => recipients === null || recipients.has(message.to))) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

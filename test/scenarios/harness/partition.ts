@@ -3,7 +3,7 @@
  * more group together. Messages between groups are lost when delivered. Replaces any earlier
  * partition.
  */
-import { type CommandLine, CommandError, parsePositiveInteger } from './command-line.js';
+import { type CommandLine, CommandError, parseIdList } from './command-line.js';
 import type { InteractionEnv } from './interaction-env.js';
 
 /** The command handler. */
@@ -13,8 +13,7 @@ export function partition(env: InteractionEnv, command: CommandLine): void {
     if (!group.startsWith('(') || !group.endsWith(')')) {
       throw new CommandError(`partition groups look like (1,2), got "${group}"`);
     }
-    for (const text of group.slice(1, -1).split(',')) {
-      const id = parsePositiveInteger(text.trim(), 'node id');
+    for (const id of parseIdList(group)) {
       if (groups.has(id)) throw new CommandError(`node ${id} is in two groups`);
       groups.set(id, position + 1);
     }

@@ -6,7 +6,7 @@
  * for `stabilize`.
  */
 import type { Ready } from '../../../src/raft/index.js';
-import { type CommandLine, CommandError, parsePositiveInteger } from './command-line.js';
+import { type CommandLine, CommandError, positionalIds } from './command-line.js';
 import type { InteractionEnv, ScenarioNode } from './interaction-env.js';
 import {
   renderEntry,
@@ -64,7 +64,7 @@ export function processReady(env: InteractionEnv, command: CommandLine): void {
   const ids =
     command.positional.length === 0
       ? env.ids().filter((id) => env.node(id).rawNode !== null)
-      : command.positional.map((text) => parsePositiveInteger(text, 'node id'));
+      : positionalIds(command);
   for (const id of ids) {
     const node = env.node(id);
     if (node.rawNode === null) throw new CommandError(`node ${id} is crashed`);

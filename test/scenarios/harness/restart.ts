@@ -21,7 +21,7 @@ export function restart(env: InteractionEnv, command: CommandLine): void {
   if (node.rawNode !== null) throw new CommandError(`node ${node.id} is running; crash it first`);
   checkNamedKeys(command, ['applied']);
   const appliedText = namedValue(command, 'applied');
-  node.storage = node.durable.clone();
+  // `crash` already put the node back on its durable storage.
   const appliedIndex =
     appliedText === undefined ? undefined : parsePositiveInteger(appliedText, 'applied');
   env.startNode(node, appliedIndex);

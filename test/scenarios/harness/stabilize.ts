@@ -5,7 +5,7 @@
  * partition or to a crashed node are lost and shown as such.
  */
 import type { NodeId } from '../../../src/common/index.js';
-import { type CommandLine, CommandError, parsePositiveInteger } from './command-line.js';
+import { type CommandLine, CommandError, positionalIds } from './command-line.js';
 import { deliverTo, pendingTargets } from './deliver-msgs.js';
 import type { InteractionEnv } from './interaction-env.js';
 import { handleReady } from './process-ready.js';
@@ -30,10 +30,7 @@ function runRound(env: InteractionEnv, ids: readonly NodeId[]): boolean {
 
 /** The command handler. */
 export function stabilize(env: InteractionEnv, command: CommandLine): void {
-  const ids =
-    command.positional.length === 0
-      ? env.ids()
-      : command.positional.map((text) => parsePositiveInteger(text, 'node id'));
+  const ids = command.positional.length === 0 ? env.ids() : positionalIds(command);
   for (let round = 0; round < STABILIZE_ROUNDS_MAX; round++) {
     if (!runRound(env, ids)) return;
   }

@@ -9,7 +9,7 @@
  */
 import type { NodeId } from '../../../src/common/index.js';
 import { ELECTION_TIMEOUT_TICKS_DEFAULT, type RawNode } from '../../../src/raft/index.js';
-import { type CommandLine, CommandError, parsePositiveInteger } from './command-line.js';
+import { type CommandLine, CommandError, positionalIds } from './command-line.js';
 import type { InteractionEnv } from './interaction-env.js';
 
 function baseTimeoutTicks(env: InteractionEnv, ids: readonly NodeId[]): number {
@@ -27,7 +27,7 @@ function roleAndTerm(rawNode: RawNode): string {
 /** The command handler. */
 export function tickElection(env: InteractionEnv, command: CommandLine): void {
   if (command.positional.length === 0) throw new CommandError('tick-election needs node ids');
-  const ids = command.positional.map((text) => parsePositiveInteger(text, 'node id'));
+  const ids = positionalIds(command);
   const rawNodes = ids.map((id) => env.rawNode(id));
   const baseTicks = baseTimeoutTicks(env, ids);
   if (rawNodes.every((rawNode) => rawNode.status().role === 'leader')) {

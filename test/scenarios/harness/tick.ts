@@ -4,7 +4,12 @@
  * (heartbeats, a campaign) waits in the next Ready; log lines print here.
  */
 import type { NodeId } from '../../../src/common/index.js';
-import { type CommandLine, parsePositiveInteger, requirePositional } from './command-line.js';
+import {
+  type CommandLine,
+  parseIdList,
+  parsePositiveInteger,
+  requirePositional,
+} from './command-line.js';
 import type { InteractionEnv } from './interaction-env.js';
 
 /** Ticks one node `count` times. */
@@ -13,15 +18,11 @@ export function tickNode(env: InteractionEnv, id: NodeId, count: number): void {
   for (let tick = 0; tick < count; tick++) rawNode.tick();
 }
 
-/** Parses `3` or `(1,2,3)` into node ids. */
-function parseIds(text: string): NodeId[] {
-  const inner = text.startsWith('(') && text.endsWith(')') ? text.slice(1, -1) : text;
-  return inner.split(',').map((item) => parsePositiveInteger(item.trim(), 'node id'));
-}
-
 /** The command handler. */
 export function tick(env: InteractionEnv, command: CommandLine): void {
-  const rawNodes = parseIds(requirePositional(command, 0, 'node id')).map((id) => env.rawNode(id));
+  const rawNodes = parseIdList(requirePositional(command, 0, 'node id')).map((id) =>
+    env.rawNode(id),
+  );
   const countText = command.positional[1];
   const count = countText === undefined ? 1 : parsePositiveInteger(countText, 'tick count');
   for (let tick = 0; tick < count; tick++) rawNodes.forEach((rawNode) => rawNode.tick());
