@@ -9,6 +9,8 @@
 import { type Logger, type NodeId } from '../../src/common/index.js';
 import {
   type ConfigurationState,
+  EMPTY_CONFIGURATION,
+  isJoint,
   memberIds,
   type Message,
   type Prng,
@@ -109,13 +111,7 @@ export class Cluster implements NodeEnvironment {
       { length: this.options.cluster.votersInitialCount },
       (_, position) => position + 1,
     );
-    const configuration: ConfigurationState = {
-      voters,
-      votersOutgoing: [],
-      learners: [],
-      learnersNext: [],
-      isAutoLeave: false,
-    };
+    const configuration: ConfigurationState = { ...EMPTY_CONFIGURATION, voters };
     for (const id of voters) {
       const node = SimNode.founding(id, configuration, this);
       this.nodes.set(id, node);
@@ -168,8 +164,10 @@ export class Cluster implements NodeEnvironment {
   /** First half of a tick: time moves, partitions change, nodes crash and restart. */
   beginTick(): void {
     this.clock.advance();
-    const nodeIds = [...this.nodes.values()].filter((n) => n.state !== 'removed').map((n) => n.id);
-    this.network.tick(this.now, { nodeIds, leaderId: this.leader()?.id ?? null });
+    this.network.tick(this.now, () => ({
+      nodeIds: [...this.nodes.values()].filter((n) => n.state !== 'removed').map((n) => n.id),
+      leaderId: this.leader()?.id ?? null,
+    }));
     this.restartDueNodes();
     this.maybeCrashNode();
   }
@@ -381,17 +379,32 @@ export class Cluster implements NodeEnvironment {
    * furthest (when it is not joint), and that no entry past that point on any disk mentions.
    */
   private newlyDepartedNodeIds(): NodeId[] {
-    const furthest = this.furthestAppliedNode();
-    if (furthest === null) return [];
-    const status = furthest.status();
-    const configuration = status.configuration;
-    if (configuration.votersOutgoing.length > 0) return [];
-    const members = new Set(memberIds(configuration));
-    const mentioned = this.idsInConfigurationEntriesAfter(status.appliedIndex);
+    const membership = this.appliedMembership();
+    if (membership === null) return [];
+    const members = new Set(memberIds(membership.configuration));
     return [...this.nodes.values()]
-      .filter((node) => node.state !== 'removed' && node.shutdownTick === null)
-      .filter((node) => !members.has(node.id) && !mentioned.has(node.id))
+      .filter((node) => node.isInService)
+      .filter((node) => !members.has(node.id) && !membership.pendingIds.has(node.id))
       .map((node) => node.id);
+  }
+
+  /**
+   * The configuration applied furthest (see furthestAppliedNode) and the ids named by
+   * configuration entries past that point on any disk; null if no running node knows a
+   * membership or that configuration is joint.
+   */
+  appliedMembership(): {
+    configuration: ConfigurationState;
+    pendingIds: Set<NodeId>;
+  } | null {
+    const furthest = this.furthestAppliedNode();
+    if (furthest === null) return null;
+    const status = furthest.status();
+    if (isJoint(status.configuration)) return null;
+    return {
+      configuration: status.configuration,
+      pendingIds: this.idsInConfigurationEntriesAfter(status.appliedIndex),
+    };
   }
 
   /** Running nodes that left the membership and linger until their shutdown. */
@@ -405,7 +418,7 @@ export class Cluster implements NodeEnvironment {
    * The running node that applied furthest, among those that know a membership (a member
    * still waiting for its first snapshot knows none), if any.
    */
-  furthestAppliedNode(): SimNode | null {
+  private furthestAppliedNode(): SimNode | null {
     let best: SimNode | null = null;
     for (const node of this.runningNodes()) {
       if (node.status().configuration.voters.length === 0) continue;
@@ -415,7 +428,7 @@ export class Cluster implements NodeEnvironment {
   }
 
   /** Ids named by configuration entries past `index` on any disk (changes possibly pending). */
-  idsInConfigurationEntriesAfter(index: number): Set<NodeId> {
+  private idsInConfigurationEntriesAfter(index: number): Set<NodeId> {
     const ids = new Set<NodeId>();
     for (const node of this.nodes.values()) {
       if (node.state === 'removed') continue;

@@ -66,16 +66,6 @@ export class SimulatedDisk {
     return this.durable.lastIndex();
   }
 
-  /** The term of a durable entry (or 'compacted' / 'unavailable'). */
-  durableTerm(index: number): number | 'compacted' | 'unavailable' {
-    return this.durable.term(index);
-  }
-
-  /** How many writes a crash now would lose. */
-  get unsyncedWriteCount(): number {
-    return this.pendingWrites.length;
-  }
-
   /** Appends entries to the live log; durable after the next sync. */
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;

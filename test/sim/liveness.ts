@@ -88,7 +88,7 @@ export class LivenessProbe implements ClusterObserver {
       this.isMajorityCore = true;
     } else {
       this.coreIds = [...cluster.nodes.values()]
-        .filter((node) => node.state !== 'removed' && node.shutdownTick === null)
+        .filter((node) => node.isInService)
         .map((node) => node.id);
     }
     this.ticksAllowed = livenessTicksAllowed(cluster, this.coreIds);
@@ -136,22 +136,28 @@ function livenessTicksAllowed(cluster: Cluster, coreIds: readonly NodeId[]): num
  * disk holds a configuration entry past the furthest applied index.
  */
 function settledConfiguration(cluster: Cluster): ConfigurationState | null {
-  const furthest = cluster.furthestAppliedNode();
-  if (furthest === null) return null;
-  const status = furthest.status();
-  const configuration = status.configuration;
-  if (configuration.votersOutgoing.length > 0) return null;
-  if (cluster.idsInConfigurationEntriesAfter(status.appliedIndex).size > 0) return null;
-  const rendered = JSON.stringify(memberIds(configuration)) + JSON.stringify(configuration.voters);
+  const membership = cluster.appliedMembership();
+  if (membership === null || membership.pendingIds.size > 0) return null;
+  const { configuration } = membership;
+  const members = memberIds(configuration);
   for (const node of cluster.runningNodes()) {
-    const other = node.status().configuration;
     // Nodes outside the membership (departed, or never joined) do not decide elections.
-    if (!memberIds(configuration).includes(node.id)) continue;
-    if (JSON.stringify(memberIds(other)) + JSON.stringify(other.voters) !== rendered) return null;
+    if (!members.includes(node.id)) continue;
+    const other = node.status().configuration;
+    if (
+      !arraysEqual(memberIds(other), members) ||
+      !arraysEqual(other.voters, configuration.voters)
+    ) {
+      return null;
+    }
   }
   for (const id of configuration.voters) {
     const node = cluster.nodes.get(id);
-    if (node === undefined || node.state === 'removed' || node.shutdownTick !== null) return null;
+    if (node === undefined || !node.isInService) return null;
   }
   return configuration;
+}
+
+function arraysEqual(left: readonly NodeId[], right: readonly NodeId[]): boolean {
+  return left.length === right.length && left.every((id, position) => id === right[position]);
 }

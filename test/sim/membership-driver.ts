@@ -6,16 +6,17 @@
  * and only proposes: whether a change commits is up to the cluster.
  */
 import { assertNever, type NodeId } from '../../src/common/index.js';
-import type {
-  ConfigurationChange,
-  ConfigurationState,
-  Entry,
-  MembershipChange,
-  Prng,
+import {
+  type ConfigurationChange,
+  type ConfigurationState,
+  describeConfiguration,
+  type Entry,
+  type MembershipChange,
+  type Prng,
 } from '../../src/raft/index.js';
 import type { Cluster } from './cluster.js';
 import type { ClusterObserver, NodeView } from './cluster-observer.js';
-import { describeConfiguration, describeEntry } from './message-format.js';
+import { describeChange, describeEntry } from './message-format.js';
 import type { SimNode } from './sim-node.js';
 import { chance, pick, pickWeighted } from './seed-streams.js';
 import type { ClusterOptions, MembershipAction, MembershipOptions } from './simulation-options.js';
@@ -96,9 +97,8 @@ export class MembershipDriver implements ClusterObserver {
     if (planned === null) return;
     this.stats.proposedCount++;
     const result = leader.rawNode.proposeConfChange(planned.change);
-    const steps = planned.change.changes.map((step) => `${step.kind}(${step.nodeId})`).join(' ');
     this.trace.event(
-      `membership: ${planned.action} via leader ${leader.id} [${steps}] from ` +
+      `membership: ${planned.action} via leader ${leader.id} [${describeChange(planned.change)}] from ` +
         `${describeConfiguration(configuration)} -> ${result.kind}` +
         (result.kind === 'dropped' ? ` (${result.reason})` : ''),
     );
@@ -129,8 +129,6 @@ export class MembershipDriver implements ClusterObserver {
     const { voters, learners } = configuration;
     const memberCount = voters.length + learners.length;
     const { votersMin, membersMax } = this.clusterOptions;
-    const spareIds = (count: number): NodeId[] | null => cluster.spareNodeIds(count);
-    // NB: actions that do not fit the membership now return null; nothing is proposed.
     const build = (steps: MembershipChange[], newIds: NodeId[]): PlannedChange => ({
       action,
       change: { changes: steps },
@@ -138,7 +136,7 @@ export class MembershipDriver implements ClusterObserver {
     });
     switch (action) {
       case 'addLearner': {
-        const ids = memberCount < membersMax ? spareIds(1) : null;
+        const ids = memberCount < membersMax ? cluster.spareNodeIds(1) : null;
         return ids === null ? null : build(steps('addLearner', ids), ids);
       }
       case 'promoteLearner':
@@ -154,7 +152,7 @@ export class MembershipDriver implements ClusterObserver {
           ? null
           : build(steps('removeNode', [pick(this.prng, learners)]), []);
       case 'replaceVoter': {
-        const ids = spareIds(1);
+        const ids = cluster.spareNodeIds(1);
         if (ids === null) return null;
         return build(
           [...steps('addVoter', ids), ...steps('removeNode', [pick(this.prng, voters)])],
@@ -162,7 +160,7 @@ export class MembershipDriver implements ClusterObserver {
         );
       }
       case 'addTwoVoters': {
-        const ids = memberCount + 2 <= membersMax ? spareIds(2) : null;
+        const ids = memberCount + 2 <= membersMax ? cluster.spareNodeIds(2) : null;
         return ids === null ? null : build(steps('addVoter', ids), ids);
       }
       case 'removeTwoVoters': {

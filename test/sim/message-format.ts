@@ -3,7 +3,7 @@
  * violation reports. Pure formatting; nothing here is parsed back.
  */
 import { assertNever } from '../../src/common/index.js';
-import type { ConfigurationState, Entry, Message } from '../../src/raft/index.js';
+import type { ConfigurationChange, Entry, Message } from '../../src/raft/index.js';
 
 /** e.g. `2->3 appendRequest t5 prev=7/4 entries=[8/5] commit=7`. */
 export function describeMessage(message: Message): string {
@@ -50,20 +50,6 @@ export function describeMessage(message: Message): string {
   }
 }
 
-/** e.g. `voters [1,2,3] outgoing [1,2,4] learners [5]`. */
-export function describeConfiguration(configuration: ConfigurationState): string {
-  const parts = [`voters [${configuration.voters.join(',')}]`];
-  if (configuration.votersOutgoing.length > 0) {
-    parts.push(`outgoing [${configuration.votersOutgoing.join(',')}]`);
-  }
-  if (configuration.learners.length > 0)
-    parts.push(`learners [${configuration.learners.join(',')}]`);
-  if (configuration.learnersNext.length > 0) {
-    parts.push(`learnersNext [${configuration.learnersNext.join(',')}]`);
-  }
-  return parts.join(' ');
-}
-
 /** e.g. `8/5 normal(42 bytes)` or `9/5 change addVoter(4) removeNode(2)`. */
 export function describeEntry(entry: Entry): string {
   if (entry.kind === 'normal') {
@@ -72,7 +58,11 @@ export function describeEntry(entry: Entry): string {
       (entry.data.byteLength === 0 ? 'no-op' : `normal(${entry.data.byteLength} bytes)`)
     );
   }
-  const steps = entry.change.changes.map((step) => `${step.kind}(${step.nodeId})`);
-  const change = steps.length === 0 ? 'leaveJoint' : steps.join(' ');
-  return `${entry.index}/${entry.term} change ${change}`;
+  return `${entry.index}/${entry.term} change ${describeChange(entry.change)}`;
+}
+
+/** e.g. `addVoter(4) removeNode(2)`, or `leaveJoint` for a change with no steps. */
+export function describeChange(change: ConfigurationChange): string {
+  const steps = change.changes.map((step) => `${step.kind}(${step.nodeId})`);
+  return steps.length === 0 ? 'leaveJoint' : steps.join(' ');
 }

@@ -46,7 +46,6 @@ export type DeliveryOutcome = 'delivered' | 'lost' | 'partitioned';
 /** A message whose delivery time has come, with its fate. */
 export interface DueMessage {
   readonly message: Message;
-  readonly sentTick: number;
   /** The sender's incarnation when it sent the message (the caller's tag, passed through). */
   readonly senderIncarnation: number;
   readonly outcome: DeliveryOutcome;
@@ -71,7 +70,6 @@ export interface PartitionContext {
 
 interface InFlightMessage {
   readonly message: Message;
-  readonly sentTick: number;
   readonly senderIncarnation: number;
 }
 
@@ -110,18 +108,13 @@ export class SimulatedNetwork {
     this.trace = trace;
   }
 
-  /** Messages in flight now. */
-  get inFlightMessageCount(): number {
-    return this.inFlightCount;
-  }
-
   /**
    * Queues a message sent at tick `now` by the given incarnation of its sender, possibly twice,
    * possibly never (overflow).
    */
   send(message: Message, now: number, senderIncarnation: number): void {
     this.stats.sentCount++;
-    const inFlight: InFlightMessage = { message, sentTick: now, senderIncarnation };
+    const inFlight: InFlightMessage = { message, senderIncarnation };
     this.enqueue(inFlight, now);
     if (chance(this.prng, this.options.duplicationProbability)) {
       this.stats.duplicatedCount++;
@@ -129,8 +122,11 @@ export class SimulatedNetwork {
     }
   }
 
-  /** Starts or heals partitions at random; call once per tick before delivering. */
-  tick(now: number, context: PartitionContext): void {
+  /**
+   * Starts or heals partitions at random; call once per tick before delivering. `context` is
+   * called only when a partition starts.
+   */
+  tick(now: number, context: () => PartitionContext): void {
     if (this.coreIds !== null) return;
     const stableTicks = now - this.partitionChangedTick;
     if (this.partition === null) {
@@ -239,7 +235,8 @@ export class SimulatedNetwork {
     return { ...inFlight, outcome };
   }
 
-  private createPartition(context: PartitionContext): Partition | null {
+  private createPartition(buildContext: () => PartitionContext): Partition | null {
+    const context = buildContext();
     const nodeIds = context.nodeIds;
     if (nodeIds.length < 2) return null;
     let mode = pickWeighted(this.prng, this.options.partitionModeWeights);

@@ -171,12 +171,13 @@ function buildRun(seed: number, runOptions: RunSeedOptions): RunParts {
     liveness,
     roleTracer(trace),
   ];
+  const checkersDisabled: ReadonlySet<CheckerName> = new Set(runOptions.checkersDisabled ?? []);
   const cluster = new Cluster({
     seed,
     options,
     trace,
     clock,
-    observer: combineObservers(observers, new Set(runOptions.checkersDisabled ?? [])),
+    observer: combineObservers(observers, checkersDisabled),
     ...(runOptions.coreLogger === undefined ? {} : { coreLogger: runOptions.coreLogger }),
   });
   return {
@@ -187,7 +188,7 @@ function buildRun(seed: number, runOptions: RunSeedOptions): RunParts {
     membership,
     liveness,
     checkers,
-    checkersDisabled: new Set(runOptions.checkersDisabled ?? []),
+    checkersDisabled,
     electionSafety,
     commitAgreement,
     linearizability: 'notChecked',
@@ -264,7 +265,6 @@ function runLivenessPhase(parts: RunParts): void {
 }
 
 function finishRun(parts: RunParts): void {
-  for (const checker of parts.checkers) checker.finish?.();
   if (parts.checkersDisabled.has('linearizability')) return;
   const history = parts.workload.history();
   const result = checkLinearizability(history);

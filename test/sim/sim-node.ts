@@ -74,6 +74,11 @@ export class SimNode implements NodeView {
     return this.state === 'running';
   }
 
+  /** Neither removed nor scheduled to shut down after leaving the membership. */
+  get isInService(): boolean {
+    return this.state !== 'removed' && this.shutdownTick === null;
+  }
+
   /** The core; only while running. */
   get rawNode(): RawNode {
     assert(this.core !== null && this.state === 'running', `node ${this.id} is not running`);

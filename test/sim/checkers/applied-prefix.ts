@@ -29,9 +29,6 @@ export class AppliedPrefixChecker implements Checker {
   /** Applied index at which each node's membership was last compared. */
   private readonly comparedIndexes = new Map<NodeId, number>();
 
-  /** Highest index any node applied. */
-  appliedIndexMax = 0;
-
   onReadyHandled(node: NodeView): void {
     if (this.comparedIndexes.get(node.id) === node.appliedIndex) return;
     this.comparedIndexes.set(node.id, node.appliedIndex);
@@ -59,7 +56,6 @@ export class AppliedPrefixChecker implements Checker {
     const reference = this.appliedByIndex.get(entry.index);
     if (reference === undefined) {
       this.appliedByIndex.set(entry.index, { hash, text: describeEntry(entry), nodeId: node.id });
-      this.appliedIndexMax = Math.max(this.appliedIndexMax, entry.index);
       return;
     }
     check(
