@@ -95,12 +95,15 @@ export class MemoryStorage implements LogStorage {
     const first = entries[0];
     if (first === undefined) return;
     const snapshotIndex = this.latestSnapshot.metadata.index;
-    const kept = entries.filter((entry) => entry.index > snapshotIndex);
-    const firstKept = kept[0];
-    if (firstKept === undefined) return;
-    assert(firstKept.index <= this.lastIndex() + 1, () => `append gap at ${firstKept.index}`);
-    this.stored.length = firstKept.index - snapshotIndex - 1;
-    for (const entry of kept) this.stored.push(entry);
+    // Entries are consecutive: skip those the snapshot already covers without copying.
+    const skipped = Math.max(0, snapshotIndex + 1 - first.index);
+    if (skipped >= entries.length) return;
+    const firstKeptIndex = first.index + skipped;
+    assert(firstKeptIndex <= this.lastIndex() + 1, () => `append gap at ${firstKeptIndex}`);
+    this.stored.length = firstKeptIndex - snapshotIndex - 1;
+    for (let position = skipped; position < entries.length; position++) {
+      this.stored.push(entries[position] as Entry);
+    }
   }
 
   /** Replaces the whole log with a received snapshot. Older snapshots are ignored. */

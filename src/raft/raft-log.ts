@@ -137,18 +137,17 @@ export class RaftLog {
     if (low < this.firstIndex()) return 'compacted';
     assert(high <= this.lastIndex() + 1, () => `slice to ${high} beyond ${this.lastIndex()}`);
     const unstableOffset = this.unstable.offset;
-    let result: Entry[] = [];
+    let stored: readonly Entry[] = [];
     if (low < unstableOffset) {
-      const stored = this.storage.entries(low, Math.min(high, unstableOffset), bytesMax);
-      if (stored === 'compacted') return 'compacted';
-      if (stored.length < Math.min(high, unstableOffset) - low) return stored;
-      result = [...stored];
+      const fromStorage = this.storage.entries(low, Math.min(high, unstableOffset), bytesMax);
+      if (fromStorage === 'compacted') return 'compacted';
+      // Storage stopped at the byte cap, or the range ends before the unstable tail.
+      if (high <= unstableOffset || fromStorage.length < unstableOffset - low) return fromStorage;
+      stored = fromStorage;
     }
-    if (high > unstableOffset) {
-      const tail = this.unstable.slice(Math.max(low, unstableOffset), high);
-      result = result.length === 0 ? tail : result.concat(tail);
-    }
-    return limitBytes(result, bytesMax);
+    if (high <= unstableOffset) return stored;
+    const tail = this.unstable.slice(Math.max(low, unstableOffset), high);
+    return limitBytes(stored.length === 0 ? tail : stored.concat(tail), bytesMax);
   }
 
   /** Whether committed entries are waiting to be handed out for applying. */
