@@ -25,6 +25,9 @@ const ANY = '*';
  * DESIGN.md's table names no builtins for server, cli and operator, yet they are the processes
  * (HTTP health endpoints, hostname-derived identity, spawning local nodes), so they may use any.
  * The table also omits generated proto code for server, which hosts the etcd gRPC services.
+ * storage uses @node-rs/crc32 for CRC-32C (docs/decisions/0005-crc32c-library.md) and perf_hooks
+ * to time fsyncs for its observer. cli reads a data directory offline for `raftkv wal inspect`
+ * (docs/decisions/0004-storage-format.md), so it may import storage.
  */
 const MODULES = {
   common: { modules: [], packages: [], builtins: [] },
@@ -33,8 +36,8 @@ const MODULES = {
   storage: {
     modules: ['common'],
     typeModules: ['raft'],
-    packages: [],
-    builtins: ['fs', 'path'],
+    packages: ['@node-rs/crc32'],
+    builtins: ['fs', 'path', 'perf_hooks'],
   },
   transport: {
     modules: ['common', GENERATED],
@@ -49,7 +52,11 @@ const MODULES = {
     builtins: ANY,
   },
   client: { modules: [GENERATED, 'common'], packages: ['@grpc/grpc-js'], builtins: [] },
-  cli: { modules: ['client', 'server', 'operator', 'common'], packages: [], builtins: ANY },
+  cli: {
+    modules: ['client', 'server', 'operator', 'storage', 'common'],
+    packages: [],
+    builtins: ANY,
+  },
   operator: {
     modules: ['client', 'metrics', 'common'],
     packages: ['@kubernetes/client-node', 'pino'],
