@@ -87,7 +87,11 @@ export function decodeSnapshotFile(
     throw new UnknownFormatVersionError(version, SNAPSHOT_FORMAT_VERSION, file);
   }
   const total = buffer.byteLength;
-  if (buffer.readUInt32LE(total - TRAILER_BYTES) !== crc32c(buffer, 0, total - TRAILER_BYTES)) {
+  const checksumOffset = total - TRAILER_BYTES;
+  if (
+    buffer.readUInt32LE(checksumOffset) !== crc32c(buffer, 0, checksumOffset) ||
+    buffer.readUInt32LE(checksumOffset + 4) !== 0
+  ) {
     return { kind: 'damaged', detail: 'checksum mismatch' };
   }
   const identity = {

@@ -162,5 +162,9 @@ export function readRecord(buffer: Buffer, offset: number): RecordRead {
   if (crc32c(buffer, offset + 4, payloadEnd) !== checksum) {
     return { kind: 'damaged', detail: 'record checksum mismatch' };
   }
-  return { kind: 'record', type: typeWord, payloadStart, payloadEnd, next: align8(payloadEnd) };
+  const next = align8(payloadEnd);
+  for (let position = payloadEnd; position < next && position < size; position++) {
+    if (buffer[position] !== 0) return { kind: 'damaged', detail: 'non-zero record padding' };
+  }
+  return { kind: 'record', type: typeWord, payloadStart, payloadEnd, next };
 }
