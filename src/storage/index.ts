@@ -2,6 +2,7 @@
  * The public surface of the storage module: durable storage of one member (write-ahead log,
  * snapshots, identity stamp) and the inspection used by `raftkv wal inspect`.
  */
+export * from './data-directory-inspection.js';
 export {
   DurableStorage,
   type DurableStorageOptions,

@@ -86,7 +86,17 @@ export async function selectSnapshot(
     );
   }
   const lastIndex = entries.at(-1)?.index ?? baseIndex;
-  const hardState = joinHardState(wal.hardState ?? EMPTY_HARD_STATE, snapshot);
+  let hardState = joinHardState(wal.hardState ?? EMPTY_HARD_STATE, snapshot);
+  if (hardState.commitIndex > lastIndex && wal.tornTail !== undefined) {
+    // A batch's hard state precedes its entries, and a follower's hard state may commit entries
+    // of its own batch. The torn batch was never acknowledged, so nothing above the surviving log
+    // was applied; the commit index is volatile state (Raft, Figure 2) and the leader resends it.
+    logger.warn(
+      { commitIndex: hardState.commitIndex, lastIndex, file: wal.tornTail.file },
+      'commit index of the torn batch is beyond the surviving log; lowering it',
+    );
+    hardState = { ...hardState, commitIndex: lastIndex };
+  }
   if (hardState.commitIndex > lastIndex) {
     throw new WalLogGapError(
       `the hard state says index ${hardState.commitIndex} is committed but the log ends at ${lastIndex}`,

@@ -358,3 +358,23 @@ describe('DurableStorage recovery of a segment that was never created', () => {
     await again.close();
   });
 });
+
+describe('DurableStorage after a torn batch that committed its own entries', () => {
+  it('lowers the commit index to the surviving log instead of refusing to start', async () => {
+    const storage = await bootstrapped();
+    // A follower's Ready: the hard state commits min(leaderCommit, last new index).
+    await storage.persist({
+      entries: entries(2, 6, 1),
+      hardState: { term: 1, votedFor: 0, commitIndex: 6 },
+      mustSync: true,
+    });
+    await storage.close();
+    const file = path.join(directory, 'wal', segmentFileName(1));
+    fs.truncateSync(file, fs.statSync(file).size - 10);
+    const reopened = await reopen();
+    expect(reopened.recovered.report.tornTail?.file).toBe(file);
+    expect(reopened.recovered.entries.at(-1)?.index).toBe(5);
+    expect(reopened.recovered.hardState.commitIndex).toBe(5);
+    await reopened.close();
+  });
+});

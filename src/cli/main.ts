@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The `raftkv` command line: finds the command named by the first words of the arguments in the
+ * table below and runs it. Owns general help, usage errors (exit code 2) and the last-resort
+ * handler for bugs (exit code 70); each command owns its own options and output. To add a
+ * command, write a {@link Command} in its own file and list it in COMMANDS.
+ */
+import { type Command, ExitCode, UsageError } from './command.js';
+import { WAL_INSPECT_COMMAND } from './wal-inspect-command.js';
+
+/** Every command, in the order the help lists them. */
+const COMMANDS: readonly Command[] = [WAL_INSPECT_COMMAND];
+
+const HELP_WORDS = new Set(['help', '--help', '-h']);
+
+function generalUsage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.synopsis.length));
+  const lines = COMMANDS.map(
+    (command) => `  ${command.synopsis.padEnd(width)}  ${command.summary}`,
+  );
+  return [
+    'Usage: raftkv COMMAND [ARGUMENTS]',
+    '',
+    'Commands:',
+    ...lines,
+    `  ${'help [COMMAND]'.padEnd(width)}  show this help, or a command's`,
+    '',
+    "Run 'raftkv help COMMAND' or 'raftkv COMMAND --help' for a command's options.",
+    'Exit codes: 0 success, 1 the command found a failure, 2 usage error,',
+    '            3 a named file or directory cannot be read, 70 internal error.',
+  ].join('\n');
+}
+
+/** The command whose words begin `words`, if any. */
+function findCommand(words: readonly string[]): Command | undefined {
+  return COMMANDS.find((command) =>
+    command.words.every((word, position) => words[position] === word),
+  );
+}
+
+async function runCommandLine(commandLine: readonly string[]): Promise<ExitCode> {
+  const [first, ...rest] = commandLine;
+  if (first === undefined) {
+    console.error(generalUsage());
+    return ExitCode.usage;
+  }
+  if (HELP_WORDS.has(first)) {
+    const command = rest.length === 0 ? undefined : findCommand(rest);
+    if (rest.length > 0 && command === undefined) {
+      console.error(`raftkv: no command '${rest.join(' ')}'\n\n${generalUsage()}`);
+      return ExitCode.usage;
+    }
+    console.log(command?.help ?? generalUsage());
+    return ExitCode.success;
+  }
+  const command = findCommand(commandLine);
+  if (command === undefined) {
+    console.error(`raftkv: unknown command '${commandLine.join(' ')}'\n\n${generalUsage()}`);
+    return ExitCode.usage;
+  }
+  try {
+    return await command.run(commandLine.slice(command.words.length));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`raftkv ${command.words.join(' ')}: ${error.message}`);
+    console.error(`Usage: raftkv ${command.synopsis}  (raftkv help ${command.words.join(' ')})`);
+    return ExitCode.usage;
+  }
+}
+
+try {
+  // exitCode rather than exit(): stdout may be a pipe still draining a long report.
+  process.exitCode = await runCommandLine(process.argv.slice(2));
+} catch (error) {
+  console.error('raftkv: internal error (a bug; please report it with this output):');
+  console.error(error);
+  process.exitCode = ExitCode.internalError;
+}
