@@ -13,6 +13,7 @@ import type { HardState } from '../raft/index.js';
 import { type FileSystem, NODE_FILE_SYSTEM } from './file-system.js';
 import {
   checkIdentityStamp,
+  checkUnstampedDirectoryIsEmpty,
   IDENTITY_STAMP_NAME,
   type IdentityStamp,
   readIdentityStamp,
@@ -25,7 +26,7 @@ import {
 } from './snapshot-file-inspection.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import { selectSnapshot } from './snapshot-selection.js';
-import { IdentityStampCorruptError, StorageError } from './storage-errors.js';
+import { StorageError } from './storage-errors.js';
 import { formatId, type StorageIdentity } from './storage-identity.js';
 import { SILENT_STORAGE_OBSERVER } from './storage-observer.js';
 import { readWal } from './wal-recovery.js';
@@ -229,15 +230,8 @@ async function startupIdentity(
     checkIdentityStamp(stampRead.stamp, stampRead.stamp, file);
     return identityOf(stampRead.stamp);
   }
-  const leftovers = [
-    ...(await fileSystem.readDirectory(path.join(directory, 'wal'))),
-    ...(await fileSystem.readDirectory(path.join(directory, 'snap'))),
-  ].filter((name) => name.endsWith('.wal') || name.endsWith('.snap'));
-  if (leftovers.length === 0) return undefined;
-  throw new IdentityStampCorruptError(
-    `missing, yet the directory holds ${leftovers.length} log or snapshot files`,
-    file,
-  );
+  await checkUnstampedDirectoryIsEmpty(fileSystem, directory);
+  return undefined;
 }
 
 /** A logger that keeps the warnings (and errors) recovery logs; they are part of the verdict. */

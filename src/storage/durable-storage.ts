@@ -18,13 +18,14 @@ import type { Entry, HardState, MemoryStorage, Snapshot } from '../raft/index.js
 import { type FileSystem, NODE_FILE_SYSTEM } from './file-system.js';
 import {
   checkIdentityStamp,
+  checkUnstampedDirectoryIsEmpty,
   IDENTITY_STAMP_NAME,
   readIdentityStamp,
   writeIdentityStamp,
 } from './identity-stamp.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import { selectSnapshot } from './snapshot-selection.js';
-import { IdentityStampCorruptError, StorageFatalError } from './storage-errors.js';
+import { StorageFatalError } from './storage-errors.js';
 import type { StorageIdentity } from './storage-identity.js';
 import { SILENT_STORAGE_OBSERVER, type StorageObserver } from './storage-observer.js';
 import { readWal, type TornTailFound } from './wal-recovery.js';
@@ -133,7 +134,7 @@ export class DurableStorage {
     const snapDirectory = path.join(directory, 'snap');
     await fileSystem.makeDirectory(walDirectory);
     await fileSystem.makeDirectory(snapDirectory);
-    const { identity, isNew } = await openIdentity(settings, walDirectory, snapDirectory);
+    const { identity, isNew } = await openIdentity(settings);
     const wal = await readWal(fileSystem, walDirectory, identity, 'repair', logger);
     const snapshots = new SnapshotFiles(
       fileSystem,
@@ -332,8 +333,6 @@ function withDefaults(options: DurableStorageOptions): DurableStorage['options']
 /** Reads and checks the stamp, or writes a new one for an empty directory. */
 async function openIdentity(
   settings: DurableStorage['options'],
-  walDirectory: string,
-  snapDirectory: string,
 ): Promise<{ identity: StorageIdentity; isNew: boolean }> {
   const { fileSystem, directory, logger } = settings;
   const file = path.join(directory, IDENTITY_STAMP_NAME);
@@ -343,16 +342,7 @@ async function openIdentity(
     const { clusterId, nodeId, incarnation } = stamp;
     return { identity: { clusterId, nodeId, incarnation }, isNew: false };
   }
-  const leftovers = [
-    ...(await fileSystem.readDirectory(walDirectory)),
-    ...(await fileSystem.readDirectory(snapDirectory)),
-  ].filter((name) => name.endsWith('.wal') || name.endsWith('.snap'));
-  if (leftovers.length > 0) {
-    throw new IdentityStampCorruptError(
-      `missing, yet the directory holds ${leftovers.length} log or snapshot files`,
-      file,
-    );
-  }
+  await checkUnstampedDirectoryIsEmpty(fileSystem, directory);
   const identity: StorageIdentity = {
     clusterId: settings.clusterId,
     nodeId: settings.nodeId,

@@ -151,3 +151,23 @@ export function checkIdentityStamp(
     );
   }
 }
+
+/**
+ * Refuses a directory without a stamp that nevertheless holds log or snapshot files: the stamp
+ * was lost, and the files cannot be attributed to any member.
+ */
+export async function checkUnstampedDirectoryIsEmpty(
+  fileSystem: FileSystem,
+  directory: string,
+): Promise<void> {
+  const names = [
+    ...(await fileSystem.readDirectory(path.join(directory, 'wal'))),
+    ...(await fileSystem.readDirectory(path.join(directory, 'snap'))),
+  ];
+  const leftovers = names.filter((name) => name.endsWith('.wal') || name.endsWith('.snap'));
+  if (leftovers.length === 0) return;
+  throw new IdentityStampCorruptError(
+    `missing, yet the directory holds ${leftovers.length} log or snapshot files`,
+    path.join(directory, IDENTITY_STAMP_NAME),
+  );
+}

@@ -8,11 +8,10 @@ import * as path from 'node:path';
 import { asBuffer } from './binary.js';
 import type { FileSystem } from './file-system.js';
 import { type ReportedError, reportError } from './reported-error.js';
-import { decodeSnapshotFile } from './snapshot-files.js';
+import { decodeSnapshotFile, parseSnapshotFileName } from './snapshot-files.js';
 import type { StorageIdentity } from './storage-identity.js';
 
 /** Same pattern as snapshot-files.ts: `<16 hex index>-<16 hex term>.snap`. */
-const SNAPSHOT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 
 /** One snapshot file; index and term come from its name. */
 export interface SnapshotFileInspection {
@@ -54,13 +53,12 @@ export async function inspectSnapshotDirectory(
     return { directory, files, otherFiles, error: reportError(error) };
   }
   for (const name of names.sort()) {
-    const match = SNAPSHOT_NAME.exec(name);
-    if (match?.[1] === undefined || match[2] === undefined) {
+    const position = parseSnapshotFileName(name);
+    if (position === undefined) {
       otherFiles.push(name);
       continue;
     }
-    const index = Number.parseInt(match[1], 16);
-    const term = Number.parseInt(match[2], 16);
+    const { index, term } = position;
     const verdict = await checkSnapshotFile(fileSystem, path.join(directory, name), expected, {
       index,
       term,

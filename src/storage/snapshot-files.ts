@@ -44,6 +44,13 @@ export type SnapshotRead =
 
 const SNAPSHOT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 
+/** The index and term a snapshot file name encodes, or `undefined` for other names. */
+export function parseSnapshotFileName(name: string): { index: number; term: number } | undefined {
+  const match = SNAPSHOT_NAME.exec(name);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return { index: Number.parseInt(match[1], 16), term: Number.parseInt(match[2], 16) };
+}
+
 export function snapshotFileName(index: number, term: number): string {
   return `${index.toString(16).padStart(16, '0')}-${term.toString(16).padStart(16, '0')}.snap`;
 }
@@ -139,13 +146,9 @@ export class SnapshotFiles {
   async list(): Promise<SnapshotFile[]> {
     const files: SnapshotFile[] = [];
     for (const name of await this.fileSystem.readDirectory(this.directory)) {
-      const match = SNAPSHOT_NAME.exec(name);
-      if (match?.[1] === undefined || match[2] === undefined) continue;
-      files.push({
-        index: Number.parseInt(match[1], 16),
-        term: Number.parseInt(match[2], 16),
-        file: path.join(this.directory, name),
-      });
+      const position = parseSnapshotFileName(name);
+      if (position === undefined) continue;
+      files.push({ ...position, file: path.join(this.directory, name) });
     }
     return files.sort((a, b) => b.index - a.index);
   }
