@@ -106,6 +106,10 @@ export class DurableStorage {
   private fatal: StorageFatalError | undefined;
   private lastSnapshotIndex: number;
   private walBytesAtLastSnapshot = 0;
+  /** Settles once the newest persist carrying a snapshot has queued its marker (or failed). */
+  private snapshotQueued: Promise<void> | undefined;
+  /** The tail of the snapshot work queue (see oneAtATime). */
+  private snapshotWork: Promise<void> = Promise.resolve();
 
   private constructor(
     options: DurableStorage['options'],
@@ -213,37 +217,55 @@ export class DurableStorage {
   /**
    * Persists one Ready: the received snapshot (file, then an "installed" marker that discards
    * the log before it), then hard state and entries. Resolves when durable (if `mustSync`).
+   * Calls may overlap; their records reach the log in call order, also when an earlier call
+   * carries a snapshot whose file is still being written.
    */
-  async persist(request: PersistRequest): Promise<void> {
+  persist(request: PersistRequest): Promise<void> {
     const snapshot = request.snapshot;
     if (snapshot === undefined) {
-      await this.wal.append(request);
-      return;
+      const earlier = this.snapshotQueued;
+      if (earlier === undefined) return this.appendUnlessFailed(request);
+      return earlier.then(() => this.appendUnlessFailed(request));
     }
-    const { index, term } = snapshot.metadata;
-    await this.guard(() => this.snapshots.save(snapshot));
-    await this.wal.append({
-      entries: request.entries,
-      hardState: request.hardState,
-      snapshotMarker: { index, term, isInstalled: true },
-      mustSync: true,
+    let markQueued = (): void => undefined;
+    const queued = new Promise<void>((resolve) => (markQueued = resolve));
+    this.snapshotQueued = queued;
+    return this.oneAtATime(async () => {
+      try {
+        const { index, term } = snapshot.metadata;
+        await this.guard(() => this.snapshots.save(snapshot));
+        const appended = this.wal.append({
+          entries: request.entries,
+          hardState: request.hardState,
+          snapshotMarker: { index, term, isInstalled: true },
+          mustSync: true,
+        });
+        markQueued(); // Later calls may now queue their records, behind the marker.
+        await appended;
+        await this.afterSnapshot(index, true);
+      } finally {
+        markQueued();
+        if (this.snapshotQueued === queued) this.snapshotQueued = undefined;
+      }
     });
-    await this.afterSnapshot(index, true);
   }
 
   /**
    * Persists a snapshot of the applied state made by this member, then deletes the WAL segments
-   * and snapshot files it makes unnecessary. The caller compacts its in-memory log too.
+   * and snapshot files it makes unnecessary. The caller compacts its in-memory log too. Calls
+   * may overlap each other and persist calls; snapshot work runs one at a time.
    */
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    const { index, term } = snapshot.metadata;
-    await this.guard(() => this.snapshots.save(snapshot));
-    await this.wal.append({
-      entries: [],
-      snapshotMarker: { index, term, isInstalled: false },
-      mustSync: true,
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.oneAtATime(async () => {
+      const { index, term } = snapshot.metadata;
+      await this.guard(() => this.snapshots.save(snapshot));
+      await this.wal.append({
+        entries: [],
+        snapshotMarker: { index, term, isInstalled: false },
+        mustSync: true,
+      });
+      await this.afterSnapshot(index, false);
     });
-    await this.afterSnapshot(index, false);
   }
 
   /** Whether enough entries or WAL bytes accumulated since the last snapshot to take one. */
@@ -284,6 +306,22 @@ export class DurableStorage {
   /** Flushes, syncs and closes. */
   async close(): Promise<void> {
     await this.wal.close();
+  }
+
+  /** Appends to the log, unless the storage failed (a snapshot file write too is fatal). */
+  private appendUnlessFailed(request: PersistRequest): Promise<void> {
+    const fatal = this.fatalError();
+    return fatal === undefined ? this.wal.append(request) : Promise.reject(fatal);
+  }
+
+  /**
+   * Runs snapshot work after the work queued before it has settled: saving, pruning and
+   * deleting segments list and remove files, and two at once would remove the same file twice.
+   */
+  private oneAtATime(run: () => Promise<void>): Promise<void> {
+    const result = this.snapshotWork.then(run);
+    this.snapshotWork = result.catch(() => undefined);
+    return result;
   }
 
   private async afterSnapshot(index: number, isInstalled: boolean): Promise<void> {

@@ -47,7 +47,8 @@ export type SegmentScan =
   | { readonly kind: 'tornHeader'; readonly detail: string };
 
 /**
- * Scans `buffer`, the whole content of segment `file`, calling `visit` for each valid record.
+ * Scans `buffer`, the whole content of segment `file`: `checkHeader` sees the decoded header
+ * before any record (it throws to refuse the segment), then `visit` each valid record.
  * Throws {@link WalCorruptError} or {@link UnknownFormatVersionError} for damage that is not a
  * torn tail of the last segment.
  */
@@ -56,6 +57,7 @@ export function scanSegment(
   file: string,
   isLastSegment: boolean,
   visit: RecordVisitor,
+  checkHeader: (header: SegmentHeader) => void = () => undefined,
 ): SegmentScan {
   const header = decodeSegmentHeader(buffer);
   if (typeof header === 'number') {
@@ -73,6 +75,7 @@ export function scanSegment(
     }
     throw new WalCorruptError(header, file, 0);
   }
+  checkHeader(header);
   let offset = SEGMENT_HEADER_BYTES;
   for (;;) {
     const read = readRecord(buffer, offset);

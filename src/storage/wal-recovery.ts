@@ -195,7 +195,15 @@ export async function readWal(
       entryTermMin: 0,
       entryTermMax: 0,
     };
-    const scan = scanSegment(buffer, file, isLast, visitorFor(replay, buffer, tally));
+    const scan = scanSegment(buffer, file, isLast, visitorFor(replay, buffer, tally), (header) => {
+      const mismatch =
+        expected === undefined ? undefined : identityMismatch(expected, header.identity);
+      if (mismatch !== undefined)
+        throw new ForeignIdentityError(`segment stamped with ${mismatch}`, file);
+      if (header.sequence !== sequence) {
+        throw new WalCorruptError(`header names segment ${header.sequence}`, file, 0);
+      }
+    });
     if (scan.kind === 'tornHeader') {
       tornSegmentFile = file;
       logger.warn(
@@ -207,13 +215,6 @@ export async function readWal(
         await fileSystem.syncDirectory(directory);
       }
       continue;
-    }
-    const mismatch =
-      expected === undefined ? undefined : identityMismatch(expected, scan.header.identity);
-    if (mismatch !== undefined)
-      throw new ForeignIdentityError(`segment stamped with ${mismatch}`, file);
-    if (scan.header.sequence !== sequence) {
-      throw new WalCorruptError(`header names segment ${scan.header.sequence}`, file, 0);
     }
     if (scan.tornTail !== undefined) {
       tornTail = { ...scan.tornTail, file };

@@ -108,7 +108,11 @@ export class WalWriter {
   /** The group being written now; rejected with the others if the write fails. */
   private inFlight: PendingAppend[] = [];
   private pendingBytes = 0;
-  private roomWaiters: (() => void)[] = [];
+  /**
+   * Appends waiting for the queue to drain below `pendingBytesMax`, in call order. Its length is
+   * bounded by the number of producers, each of which awaits its append.
+   */
+  private waitingForRoom: PendingAppend[] = [];
   private isFlushing = false;
   private flushDone: Promise<void> = Promise.resolve();
   private failure: StorageFatalError | undefined;
@@ -167,19 +171,17 @@ export class WalWriter {
    * Appends records; resolves once they are written, and on stable storage if `mustSync`. Appends
    * resolve in call order. Rejects with the fatal error if the storage has failed.
    */
-  async append(append: WalAppend): Promise<void> {
+  append(append: WalAppend): Promise<void> {
     assert(!this.isClosed, 'append after close');
-    while (this.failure === undefined && this.pendingBytes >= this.options.pendingBytesMax) {
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    }
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const bytes = appendBytes(append);
-    const done = new Promise<void>((resolve, reject) => {
-      this.pending.push({ append, bytes, resolve, reject });
+    return new Promise<void>((resolve, reject) => {
+      const item = { append, bytes, resolve, reject };
+      // Back-pressure keeps call order: once anyone waits for room, everyone after waits too.
+      const isFull = this.pendingBytes >= this.options.pendingBytesMax;
+      if (isFull || this.waitingForRoom.length > 0) this.waitingForRoom.push(item);
+      else this.admit(item);
     });
-    this.pendingBytes += bytes;
-    if (!this.isFlushing) this.flushDone = this.flushLoop();
-    return done;
   }
 
   /** The fatal error, if the writer has failed. */
@@ -278,7 +280,7 @@ export class WalWriter {
     this.pendingBytes -= bytes;
     this.inFlight = [];
     for (const item of group) item.resolve();
-    this.wakeRoomWaiters();
+    this.admitWaiting();
   }
 
   private takeGroup(): PendingAppend[] {
@@ -480,19 +482,27 @@ export class WalWriter {
         },
         'write-ahead log failed; refusing all further writes',
       );
-      const waiting = [...this.inFlight, ...this.pending];
+      const waiting = [...this.inFlight, ...this.pending, ...this.waitingForRoom];
       this.inFlight = [];
       this.pending = [];
+      this.waitingForRoom = [];
       for (const item of waiting) item.reject(this.failure);
-      this.wakeRoomWaiters();
       this.options.onFatal(this.failure);
     }
     return this.failure;
   }
 
-  private wakeRoomWaiters(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const wake of waiters) wake();
+  private admit(item: PendingAppend): void {
+    this.pending.push(item);
+    this.pendingBytes += item.bytes;
+    if (!this.isFlushing) this.flushDone = this.flushLoop();
+  }
+
+  private admitWaiting(): void {
+    while (this.pendingBytes < this.options.pendingBytesMax) {
+      const next = this.waitingForRoom.shift();
+      if (next === undefined) return;
+      this.admit(next);
+    }
   }
 }

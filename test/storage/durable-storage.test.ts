@@ -328,11 +328,16 @@ describe('DurableStorage group commit', () => {
 
   it('makes producers wait, not fail, when the queue is full', async () => {
     const storage = await bootstrapped({ pendingBytesMax: 2048, writeBytesMax: 1024 });
+    const resolved: number[] = [];
     const appends = [];
     for (let index = 2; index < 402; index++) {
-      appends.push(storage.persist({ entries: [entry(index, 2)], mustSync: true }));
+      const appended = storage.persist({ entries: [entry(index, 2)], mustSync: true });
+      appends.push(appended.then(() => resolved.push(index)));
+      // A late producer arriving while others wait for room must queue behind them.
+      if (index % 50 === 0) await Promise.resolve();
     }
     await Promise.all(appends);
+    expect(resolved).toEqual(entries(2, 401, 2).map((item) => item.index));
     await storage.close();
     const reopened = await reopen();
     expect(reopened.recovered.entries).toHaveLength(400);
