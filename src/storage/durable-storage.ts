@@ -345,6 +345,7 @@ export class DurableStorage {
   private reportFatal(error: StorageFatalError): void {
     if (this.fatal !== undefined) return;
     this.fatal = error;
+    this.wal.abort(error);
     this.notifyFatal(error);
   }
 }

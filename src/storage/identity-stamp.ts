@@ -8,12 +8,12 @@ import * as path from 'node:path';
 
 import { asBuffer } from './binary.js';
 import { crc32c } from './crc32c.js';
+import { writeFileDurably } from './durable-file.js';
 import type { FileSystem } from './file-system.js';
 import {
   ForeignIdentityError,
   IdentityStampCorruptError,
   NodeRemovedError,
-  StorageFatalError,
   UnknownFormatVersionError,
 } from './storage-errors.js';
 import { formatId, type StorageIdentity } from './storage-identity.js';
@@ -100,27 +100,11 @@ export async function writeIdentityStamp(
   stamp: IdentityStamp,
 ): Promise<void> {
   const file = path.join(directory, IDENTITY_STAMP_NAME);
-  const temporary = `${file}.tmp`;
   const body = bodyOf(stamp);
   const image = Buffer.from(
     `${JSON.stringify({ ...body, checksum: checksumOf(body) }, null, 2)}\n`,
   );
-  try {
-    await fileSystem.remove(temporary).catch(() => undefined);
-    const fd = await fileSystem.open(temporary, 'createExclusive');
-    try {
-      const written = await fileSystem.write(fd, image, 0);
-      if (written !== image.byteLength)
-        throw new Error(`short write (${written} of ${image.byteLength} bytes)`);
-      await fileSystem.fsync(fd);
-    } finally {
-      await fileSystem.close(fd);
-    }
-    await fileSystem.rename(temporary, file);
-    await fileSystem.syncDirectory(directory);
-  } catch (error) {
-    throw new StorageFatalError('write identity stamp', file, error);
-  }
+  await writeFileDurably(fileSystem, file, image);
 }
 
 /**

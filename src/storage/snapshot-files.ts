@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../common/index.js';
 import type { Snapshot } from '../raft/index.js';
 import { asBuffer, readUint64, writeUint64 } from './binary.js';
+import { writeFileDurably } from './durable-file.js';
 import { crc32c } from './crc32c.js';
 import type { FileSystem } from './file-system.js';
 import { configurationBytes, readConfiguration, writeConfiguration } from './record-payload.js';
@@ -176,25 +177,8 @@ export class SnapshotFiles {
     const started = performance.now();
     const { index, term } = snapshot.metadata;
     const file = path.join(this.directory, snapshotFileName(index, term));
-    const temporary = `${file}.tmp`;
     const image = encodeSnapshotFile(this.identity, snapshot);
-    const fileSystem = this.fileSystem;
-    await fatalOnFailure('create', temporary, async () => {
-      await fileSystem.remove(temporary).catch(() => undefined);
-      const fd = await fileSystem.open(temporary, 'createExclusive');
-      try {
-        const written = await fileSystem.write(fd, image, 0);
-        if (written !== image.byteLength)
-          throw new Error(`short write (${written} of ${image.byteLength} bytes)`);
-        await fileSystem.fsync(fd);
-      } finally {
-        await fileSystem.close(fd);
-      }
-    });
-    await fatalOnFailure('rename', file, () => fileSystem.rename(temporary, file));
-    await fatalOnFailure('sync directory', this.directory, () =>
-      fileSystem.syncDirectory(this.directory),
-    );
+    await writeFileDurably(this.fileSystem, file, image);
     this.observer.snapshotSaved?.(image.byteLength, (performance.now() - started) / 1000);
     this.logger.info({ file, index, term, sizeBytes: image.byteLength }, 'snapshot saved');
     return file;

@@ -184,6 +184,14 @@ export class WalWriter {
     });
   }
 
+  /**
+   * Fails the writer with an error found elsewhere in the storage (a snapshot file that could not
+   * be made durable): every waiting append is rejected and none is acknowledged after this.
+   */
+  abort(error: StorageFatalError): void {
+    this.fail(error);
+  }
+
   /** The fatal error, if the writer has failed. */
   fatalError(): StorageFatalError | undefined {
     return this.failure;
@@ -396,7 +404,8 @@ export class WalWriter {
     const preparing = this.preallocation;
     this.preallocation = undefined;
     if (preparing === undefined) return undefined;
-    return await this.guard('preallocate', PREALLOCATED_NAME, () => preparing);
+    const file = path.join(this.options.directory, PREALLOCATED_NAME);
+    return await this.guard('preallocate', file, () => preparing);
   }
 
   /** Starts zero-filling the next segment in the background, if enabled. */

@@ -376,13 +376,13 @@ describe('a failure while saving a snapshot', () => {
     {
       name: 'EIO on fsync of the temporary file',
       fault: { operation: 'fsync', code: 'EIO' },
-      operation: 'create',
+      operation: 'fsync',
       isTemporary: true,
     },
     {
       name: 'ENOSPC writing the temporary file',
       fault: { operation: 'write', code: 'ENOSPC' },
-      operation: 'create',
+      operation: 'write',
       isTemporary: true,
     },
     {
