@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { FileSystem } from './file-system.js';
 import { StorageFatalError } from './storage-errors.js';
 
-async function step<T>(operation: string, file: string, run: () => Promise<T>): Promise<T> {
+async function step<T>(operation: string, file: string, run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (error) {

@@ -14,6 +14,7 @@ import type {
   MembershipChange,
 } from '../raft/index.js';
 import { readUint64, writeUint64 } from './binary.js';
+import type { EntryDataArena } from './entry-data-arena.js';
 
 const ENTRY_HEADER_BYTES = 24;
 const EntryKindCode = { normal: 1, configurationChange: 2 } as const;
@@ -53,8 +54,16 @@ export function writeEntryPayload(buffer: Buffer, offset: number, entry: Entry):
   }
 }
 
-/** Decodes an entry payload from buffer[start, end). Normal entries get a copy of their data. */
-export function readEntryPayload(buffer: Buffer, start: number, end: number): Entry | string {
+/**
+ * Decodes an entry payload from buffer[start, end). Normal entries get a copy of their data,
+ * from `arena` if given (recovery), else in an allocation of its own.
+ */
+export function readEntryPayload(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  arena?: EntryDataArena,
+): Entry | string {
   if (end - start < ENTRY_HEADER_BYTES) return 'entry record too short';
   const kindCode = buffer.readUInt32LE(start);
   const index = readUint64(buffer, start + 8);
@@ -62,8 +71,10 @@ export function readEntryPayload(buffer: Buffer, start: number, end: number): En
   if (index < 1 || term < 1) return `entry index ${index} or term ${term} out of range`;
   const bodyStart = start + ENTRY_HEADER_BYTES;
   if (kindCode === EntryKindCode.normal) {
-    const data = new Uint8Array(end - bodyStart);
-    data.set(buffer.subarray(bodyStart, end));
+    const data =
+      arena === undefined
+        ? new Uint8Array(buffer.subarray(bodyStart, end))
+        : arena.copy(buffer, bodyStart, end);
     return { kind: 'normal', index, term, data };
   }
   if (kindCode !== EntryKindCode.configurationChange) return `unknown entry kind ${kindCode}`;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from '../common/index.js';
 import type { Entry, HardState } from '../raft/index.js';
 import { asBuffer } from './binary.js';
+import { EntryDataArena } from './entry-data-arena.js';
 import type { FileSystem } from './file-system.js';
 import {
   readEntryPayload,
@@ -131,12 +132,12 @@ interface SegmentTally {
   entryTermMax: number;
 }
 
-function visitorFor(replay: LogReplay, buffer: Buffer, tally: SegmentTally) {
+function visitorFor(replay: LogReplay, buffer: Buffer, tally: SegmentTally, arena: EntryDataArena) {
   return (type: RecordType, start: number, end: number): string | undefined => {
     tally.recordCount++;
     switch (type) {
       case RecordType.entry: {
-        const entry = readEntryPayload(buffer, start, end);
+        const entry = readEntryPayload(buffer, start, end, arena);
         if (typeof entry === 'string') return entry;
         tally.entryCount++;
         if (tally.entryIndexMin === 0 || entry.index < tally.entryIndexMin)
@@ -179,6 +180,7 @@ export async function readWal(
 ): Promise<RecoveredWal> {
   const sequences = await listSegments(fileSystem, directory);
   const replay = new LogReplay();
+  const arena = new EntryDataArena();
   const segments: SegmentSummary[] = [];
   let tornTail: RecoveredWal['tornTail'];
   let tornSegmentFile: string | undefined;
@@ -195,15 +197,21 @@ export async function readWal(
       entryTermMin: 0,
       entryTermMax: 0,
     };
-    const scan = scanSegment(buffer, file, isLast, visitorFor(replay, buffer, tally), (header) => {
-      const mismatch =
-        expected === undefined ? undefined : identityMismatch(expected, header.identity);
-      if (mismatch !== undefined)
-        throw new ForeignIdentityError(`segment stamped with ${mismatch}`, file);
-      if (header.sequence !== sequence) {
-        throw new WalCorruptError(`header names segment ${header.sequence}`, file, 0);
-      }
-    });
+    const scan = scanSegment(
+      buffer,
+      file,
+      isLast,
+      visitorFor(replay, buffer, tally, arena),
+      (header) => {
+        const mismatch =
+          expected === undefined ? undefined : identityMismatch(expected, header.identity);
+        if (mismatch !== undefined)
+          throw new ForeignIdentityError(`segment stamped with ${mismatch}`, file);
+        if (header.sequence !== sequence) {
+          throw new WalCorruptError(`header names segment ${header.sequence}`, file, 0);
+        }
+      },
+    );
     if (scan.kind === 'tornHeader') {
       tornSegmentFile = file;
       logger.warn(

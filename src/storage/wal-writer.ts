@@ -89,6 +89,7 @@ interface ClosedSegment {
 }
 
 const PREALLOCATED_NAME = 'next-segment.tmp';
+const FIRST_SEGMENT_TEMPORARY_NAME = 'first-segment.tmp';
 const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
 
 function appendBytes(append: WalAppend): number {
@@ -97,6 +98,23 @@ function appendBytes(append: WalAppend): number {
   if (append.hardState !== undefined) bytes += recordBytes(HARD_STATE_PAYLOAD_BYTES);
   if (append.snapshotMarker !== undefined) bytes += recordBytes(SNAPSHOT_MARKER_PAYLOAD_BYTES);
   return bytes;
+}
+
+/** Creates `file` and fills it with `sizeBytes` zeros, durably. */
+async function zeroFill(fileSystem: FileSystem, file: string, sizeBytes: number): Promise<void> {
+  const fd = await fileSystem.open(file, 'createExclusive');
+  try {
+    const zeros = Buffer.alloc(Math.min(ZERO_FILL_CHUNK_BYTES, sizeBytes));
+    for (let position = 0; position < sizeBytes; position += zeros.byteLength) {
+      const chunk = zeros.subarray(0, Math.min(zeros.byteLength, sizeBytes - position));
+      const written = await fileSystem.write(fd, chunk, position);
+      if (written !== chunk.byteLength)
+        throw new Error(`short write (${written} of ${chunk.byteLength} bytes)`);
+    }
+    await fileSystem.fsync(fd);
+  } finally {
+    await fileSystem.close(fd);
+  }
 }
 
 /** The group-committing appender of the write-ahead log. Create with {@link WalWriter.open}. */
@@ -146,7 +164,17 @@ export class WalWriter {
     if (last === undefined) {
       const sequence = 1;
       const file = path.join(directory, segmentFileName(sequence));
-      const fd = await fileSystem.open(file, 'createExclusive');
+      let fd: FileDescriptor;
+      if (options.isPreallocationEnabled) {
+        // Zero-filled like every later segment: appends then never change the file size, and
+        // fdatasync has no metadata to commit.
+        const temporary = path.join(directory, FIRST_SEGMENT_TEMPORARY_NAME);
+        await zeroFill(fileSystem, temporary, options.segmentBytesTarget);
+        await fileSystem.rename(temporary, file);
+        fd = await fileSystem.open(file, 'readWrite');
+      } else {
+        fd = await fileSystem.open(file, 'createExclusive');
+      }
       segment = { sequence, file, fd, positionBytes: 0, entryIndexMax: 0, isFresh: true };
     } else {
       const fd = await fileSystem.open(last.file, 'readWrite');
@@ -249,7 +277,12 @@ export class WalWriter {
   private async flushLoop(): Promise<void> {
     this.isFlushing = true;
     try {
-      while (this.pending.length > 0 && this.failure === undefined) {
+      // Appends resumed by the group just acknowledged come back some microtasks later. Without
+      // a turn of the event loop before each group, the first of them would start a group of
+      // one and all the others would wait for its fdatasync (half the syncs carried one record).
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.pending.length === 0 || this.failure !== undefined) break;
         await this.flushOnce();
       }
     } catch (error) {
@@ -411,27 +444,12 @@ export class WalWriter {
   /** Starts zero-filling the next segment in the background, if enabled. */
   private startPreallocation(): void {
     if (!this.options.isPreallocationEnabled || this.preallocation !== undefined) return;
-    const preparing = this.zeroFill(path.join(this.options.directory, PREALLOCATED_NAME));
+    const file = path.join(this.options.directory, PREALLOCATED_NAME);
+    const preparing = zeroFill(this.options.fileSystem, file, this.options.segmentBytesTarget).then(
+      () => file,
+    );
     preparing.catch(() => undefined); // Reported when taken, at the next rotation.
     this.preallocation = preparing;
-  }
-
-  private async zeroFill(file: string): Promise<string> {
-    const { fileSystem, segmentBytesTarget } = this.options;
-    const fd = await fileSystem.open(file, 'createExclusive');
-    try {
-      const zeros = Buffer.alloc(Math.min(ZERO_FILL_CHUNK_BYTES, segmentBytesTarget));
-      for (let position = 0; position < segmentBytesTarget; position += zeros.byteLength) {
-        const chunk = zeros.subarray(0, Math.min(zeros.byteLength, segmentBytesTarget - position));
-        const written = await fileSystem.write(fd, chunk, position);
-        if (written !== chunk.byteLength)
-          throw new Error(`short write (${written} of ${chunk.byteLength} bytes)`);
-      }
-      await fileSystem.fsync(fd);
-    } finally {
-      await fileSystem.close(fd);
-    }
-    return file;
   }
 
   /** Writes `buffer` at the segment's position; a short write is fatal like an error. */
@@ -465,7 +483,7 @@ export class WalWriter {
   }
 
   /** Runs a disk operation; any failure becomes the writer's fatal error. */
-  private async guard<T>(operation: string, file: string, run: () => Promise<T>): Promise<T> {
+  private async guard<T>(operation: string, file: string, run: () => Promise<T> | T): Promise<T> {
     if (this.failure !== undefined) throw this.failure;
     try {
       return await run();
