@@ -9,7 +9,11 @@
  * record. Writing page by page is what the kernel itself may do with any write (POSIX makes no
  * promise that a write is atomic on a regular file), and it leaves exactly the damage a torn
  * write leaves: a prefix of the batch, cut at a page boundary, inside a record or between two.
+ * Each page goes through libuv's thread pool (not the synchronous path the real file system uses
+ * for small writes), so the process keeps running between pages and a kill can land there.
  */
+import * as fs from 'node:fs';
+
 import type { FileDescriptor, FileSystem } from '../../../src/storage/index.js';
 
 const PAGE_BYTES = 4096;
@@ -36,11 +40,27 @@ export function piecewiseFileSystem(base: FileSystem): FileSystem {
         const pageEnd = (Math.floor((position + written) / PAGE_BYTES) + 1) * PAGE_BYTES;
         const pieceEnd = Math.min(data.byteLength, pageEnd - position);
         const pieceBytes = pieceEnd - written;
-        const count = await base.write(fd, data.subarray(written, pieceEnd), position + written);
+        const count = await writeThroughThreadPool(
+          fd,
+          data.subarray(written, pieceEnd),
+          position + written,
+        );
         written += count;
         if (count !== pieceBytes) break; // A short piece makes the whole write short.
       }
       return written;
     },
   };
+}
+
+function writeThroughThreadPool(
+  fd: FileDescriptor,
+  data: Uint8Array,
+  position: number,
+): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, data, 0, data.byteLength, position, (error, written) =>
+      error === null ? resolve(written) : reject(error),
+    ),
+  );
 }
