@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Entry, Snapshot } from '../../src/raft/index.js';
+import { EMPTY_CONFIGURATION, type Entry, type Snapshot } from '../../src/raft/index.js';
 import { type DataDirectoryInspection, DurableStorage } from '../../src/storage/index.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -46,13 +46,7 @@ function runCli(commandArguments: readonly string[]): Promise<CliRun> {
 }
 
 function snapshotAt(index: number): Snapshot {
-  const configuration = {
-    voters: [NODE_ID],
-    votersOutgoing: [],
-    learners: [],
-    learnersNext: [],
-    isAutoLeave: false,
-  };
+  const configuration = { ...EMPTY_CONFIGURATION, voters: [NODE_ID] };
   return { metadata: { index, term: 1, configuration }, data: new Uint8Array(16) };
 }
 

@@ -8,7 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import type { HardState, NormalEntry, Snapshot } from '../../src/raft/index.js';
+import {
+  EMPTY_CONFIGURATION,
+  type HardState,
+  type NormalEntry,
+  type Snapshot,
+} from '../../src/raft/index.js';
 import { DurableStorage, type DurableStorageOptions } from '../../src/storage/index.js';
 import { readEntryPayload } from '../../src/storage/record-payload.js';
 import {
@@ -92,13 +97,7 @@ export function makeSnapshot(index: number, term = 1): Snapshot {
     metadata: {
       index,
       term,
-      configuration: {
-        voters: [NODE_ID],
-        votersOutgoing: [],
-        learners: [],
-        learnersNext: [],
-        isAutoLeave: false,
-      },
+      configuration: { ...EMPTY_CONFIGURATION, voters: [NODE_ID] },
     },
     data,
   };

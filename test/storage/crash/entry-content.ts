@@ -3,7 +3,7 @@
  * identity of the data directory, the data of the entry at (index, term) and the snapshot taken
  * at an index. The parent recomputes them to check every recovered byte without being told it.
  */
-import type { Snapshot } from '../../../src/raft/index.js';
+import { EMPTY_CONFIGURATION, type Snapshot } from '../../../src/raft/index.js';
 
 export const CLUSTER_ID = 0x5eed_c0de_0000_0001n;
 export const NODE_ID = 1;
@@ -61,13 +61,7 @@ export function snapshotAt(index: number, term: number): Snapshot {
     metadata: {
       index,
       term,
-      configuration: {
-        voters: [NODE_ID],
-        votersOutgoing: [],
-        learners: [],
-        learnersNext: [],
-        isAutoLeave: false,
-      },
+      configuration: { ...EMPTY_CONFIGURATION, voters: [NODE_ID] },
     },
     data: snapshotData(index),
   };
