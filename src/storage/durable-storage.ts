@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { type Logger, type NodeId, SILENT_LOGGER } from '../common/index.js';
+import { AssertionError, type Logger, type NodeId, SILENT_LOGGER } from '../common/index.js';
 import type { Entry, HardState, MemoryStorage, Snapshot } from '../raft/index.js';
 import { type FileSystem, NODE_FILE_SYSTEM } from './file-system.js';
 import {
@@ -25,7 +25,7 @@ import {
 } from './identity-stamp.js';
 import { SnapshotFiles } from './snapshot-files.js';
 import { selectSnapshot } from './snapshot-selection.js';
-import { StorageFatalError } from './storage-errors.js';
+import { StorageError, StorageFatalError } from './storage-errors.js';
 import type { StorageIdentity } from './storage-identity.js';
 import { SILENT_STORAGE_OBSERVER, type StorageObserver } from './storage-observer.js';
 import { readWal, type TornTailFound } from './wal-recovery.js';
@@ -131,6 +131,16 @@ export class DurableStorage {
    * {@link StorageError} naming the file, offset and remedy when the directory must not be served.
    */
   static async open(options: DurableStorageOptions): Promise<DurableStorage> {
+    try {
+      return await DurableStorage.openVerified(options);
+    } catch (error) {
+      if (error instanceof StorageError || error instanceof AssertionError) throw error;
+      // A system error (permissions, a failing disk) while reading: name the directory.
+      throw new StorageFatalError('open data directory', options.directory, error);
+    }
+  }
+
+  private static async openVerified(options: DurableStorageOptions): Promise<DurableStorage> {
     const started = performance.now();
     const settings = withDefaults(options);
     const { fileSystem, directory, logger } = settings;
@@ -189,6 +199,12 @@ export class DurableStorage {
       options.onFatal ?? (() => undefined),
     );
     built.storage = storage;
+    const written = wal.hardState;
+    if (written !== undefined && selection.hardState.commitIndex < written.commitIndex) {
+      // Recovery lowered the commit index past a torn batch; record that now, because the next
+      // start no longer sees the torn tail that justified it.
+      await writer.append({ entries: [], hardState: selection.hardState, mustSync: true });
+    }
     logger.info(
       {
         directory,
@@ -241,8 +257,7 @@ export class DurableStorage {
           mustSync: true,
         });
         markQueued(); // Later calls may now queue their records, behind the marker.
-        await appended;
-        await this.afterSnapshot(index, true);
+        await this.afterSnapshot(index, true, await appended);
       } finally {
         markQueued();
         if (this.snapshotQueued === queued) this.snapshotQueued = undefined;
@@ -259,12 +274,12 @@ export class DurableStorage {
     return this.oneAtATime(async () => {
       const { index, term } = snapshot.metadata;
       await this.guard(() => this.snapshots.save(snapshot));
-      await this.wal.append({
+      const markerSequence = await this.wal.append({
         entries: [],
         snapshotMarker: { index, term, isInstalled: false },
         mustSync: true,
       });
-      await this.afterSnapshot(index, false);
+      await this.afterSnapshot(index, false, markerSequence);
     });
   }
 
@@ -303,15 +318,17 @@ export class DurableStorage {
     return this.fatal ?? this.wal.fatalError();
   }
 
-  /** Flushes, syncs and closes. */
+  /** Waits for snapshot work and queued appends, syncs and closes. */
   async close(): Promise<void> {
+    await this.snapshotWork;
     await this.wal.close();
   }
 
   /** Appends to the log, unless the storage failed (a snapshot file write too is fatal). */
-  private appendUnlessFailed(request: PersistRequest): Promise<void> {
+  private async appendUnlessFailed(request: PersistRequest): Promise<void> {
     const fatal = this.fatalError();
-    return fatal === undefined ? this.wal.append(request) : Promise.reject(fatal);
+    if (fatal !== undefined) throw fatal;
+    await this.wal.append(request);
   }
 
   /**
@@ -324,10 +341,15 @@ export class DurableStorage {
     return result;
   }
 
-  private async afterSnapshot(index: number, isInstalled: boolean): Promise<void> {
+  /** Deletes what the snapshot whose marker went to segment `markerSequence` made unnecessary. */
+  private async afterSnapshot(
+    index: number,
+    isInstalled: boolean,
+    markerSequence: number,
+  ): Promise<void> {
     this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
     this.walBytesAtLastSnapshot = this.wal.writtenBytes();
-    await this.wal.deleteSegmentsCoveredBy(index, isInstalled);
+    await this.wal.deleteSegmentsCoveredBy(index, isInstalled, markerSequence);
     await this.guard(() => this.snapshots.prune(this.options.snapshotsRetained));
   }
 

@@ -194,9 +194,8 @@ export class SnapshotFiles {
     }
     for (const name of await this.fileSystem.readDirectory(this.directory)) {
       if (!name.endsWith('.snap.tmp')) continue;
-      await fatalOnFailure('remove', name, () =>
-        this.fileSystem.remove(path.join(this.directory, name)),
-      );
+      const file = path.join(this.directory, name);
+      await fatalOnFailure('remove', file, () => this.fileSystem.remove(file));
       removed++;
     }
     if (removed > 0) {

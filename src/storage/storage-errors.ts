@@ -133,3 +133,16 @@ export class IdentityStampCorruptError extends StorageError {
     super(`identity stamp is damaged: ${detail}`, file, undefined, RESTORE_FROM_PEERS);
   }
 }
+
+/** An entry is larger than one WAL record may be. Nothing was written; the storage still works. */
+export class EntryTooLargeError extends StorageError {
+  readonly code = 'ENTRY_TOO_LARGE';
+  constructor(index: number, payloadBytes: number, payloadBytesMax: number) {
+    super(
+      `entry ${index} takes ${payloadBytes} bytes, more than the ${payloadBytesMax} a WAL record may hold`,
+      'wal',
+      undefined,
+      'Refuse such proposals before they reach the log (the node limits request sizes).',
+    );
+  }
+}

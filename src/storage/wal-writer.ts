@@ -23,12 +23,13 @@ import {
   writeHardStatePayload,
   writeSnapshotMarkerPayload,
 } from './record-payload.js';
-import { StorageFatalError } from './storage-errors.js';
+import { EntryTooLargeError, StorageFatalError } from './storage-errors.js';
 import type { StorageIdentity } from './storage-identity.js';
 import type { StorageObserver } from './storage-observer.js';
 import {
   encodeSegmentHeader,
   RECORD_HEADER_BYTES,
+  RECORD_PAYLOAD_BYTES_MAX,
   recordBytes,
   RecordType,
   SEGMENT_HEADER_BYTES,
@@ -68,7 +69,8 @@ export interface WalWriterOptions {
 interface PendingAppend {
   readonly append: WalAppend;
   readonly bytes: number;
-  readonly resolve: () => void;
+  /** Called with the sequence of the segment the records were written to. */
+  readonly resolve: (sequence: number) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -78,8 +80,10 @@ interface ActiveSegment {
   readonly fd: FileDescriptor;
   positionBytes: number;
   entryIndexMax: number;
-  /** True until the segment's first write (header and state prefix) is durable. */
+  /** True until the segment's first write (header and start records) is durable. */
   isFresh: boolean;
+  /** Where the records after the start records begin (0 until they are written). */
+  recordsStartOffset: number;
 }
 
 interface ClosedSegment {
@@ -175,16 +179,28 @@ export class WalWriter {
       } else {
         fd = await fileSystem.open(file, 'createExclusive');
       }
-      segment = { sequence, file, fd, positionBytes: 0, entryIndexMax: 0, isFresh: true };
+      segment = {
+        sequence,
+        file,
+        fd,
+        positionBytes: 0,
+        entryIndexMax: 0,
+        isFresh: true,
+        recordsStartOffset: 0,
+      };
     } else {
       const fd = await fileSystem.open(last.file, 'readWrite');
+      // A segment holding only its header lost its start records to a torn write: write them
+      // again (with the header, unchanged), or deleting older segments could lose the hard state.
+      const isHeaderOnly = last.recordCount === 0;
       segment = {
         sequence: last.sequence,
         file: last.file,
         fd,
-        positionBytes: last.endOffset,
+        positionBytes: isHeaderOnly ? 0 : last.endOffset,
         entryIndexMax: last.entryIndexMax,
-        isFresh: false,
+        isFresh: isHeaderOnly,
+        recordsStartOffset: SEGMENT_HEADER_BYTES,
       };
     }
     const writer = new WalWriter(options, segment, closed);
@@ -196,14 +212,24 @@ export class WalWriter {
   }
 
   /**
-   * Appends records; resolves once they are written, and on stable storage if `mustSync`. Appends
-   * resolve in call order. Rejects with the fatal error if the storage has failed.
+   * Appends records; resolves once they are written, and on stable storage if `mustSync`, with
+   * the sequence of the segment they went to. Appends resolve in call order. Rejects with the
+   * fatal error if the storage has failed, and with {@link EntryTooLargeError} (writing nothing)
+   * if an entry exceeds the record size limit.
    */
-  append(append: WalAppend): Promise<void> {
+  append(append: WalAppend): Promise<number> {
     assert(!this.isClosed, 'append after close');
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    for (const entry of append.entries) {
+      const payloadBytes = entryPayloadBytes(entry);
+      if (payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
+        return Promise.reject(
+          new EntryTooLargeError(entry.index, payloadBytes, RECORD_PAYLOAD_BYTES_MAX),
+        );
+      }
+    }
     const bytes = appendBytes(append);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const item = { append, bytes, resolve, reject };
       // Back-pressure keeps call order: once anyone waits for room, everyone after waits too.
       const isFull = this.pendingBytes >= this.options.pendingBytesMax;
@@ -236,15 +262,22 @@ export class WalWriter {
   }
 
   /**
-   * Deletes the oldest closed segments while every entry in them is at or below `snapshotIndex`
-   * (all closed segments if `isInstalled`: an installed snapshot replaced their log). Call only
-   * after the snapshot file and its marker are durable.
+   * Deletes the oldest closed segments before `markerSequence` (the segment holding the
+   * snapshot's marker) while every entry in them is at or below `snapshotIndex` (all of them if
+   * `isInstalled`: an installed snapshot replaced their log). Call only after the snapshot file
+   * and its marker are durable. Segments closed meanwhile hold the marker or records after it,
+   * and are never candidates.
    */
-  async deleteSegmentsCoveredBy(snapshotIndex: number, isInstalled: boolean): Promise<number> {
+  async deleteSegmentsCoveredBy(
+    snapshotIndex: number,
+    isInstalled: boolean,
+    markerSequence: number,
+  ): Promise<number> {
     let count = 0;
     while (this.failure === undefined) {
       const oldest = this.closedSegments[0];
-      if (oldest === undefined || (!isInstalled && oldest.entryIndexMax > snapshotIndex)) break;
+      if (oldest === undefined || oldest.sequence >= markerSequence) break;
+      if (!isInstalled && oldest.entryIndexMax > snapshotIndex) break;
       await this.guard('remove', oldest.file, () => this.options.fileSystem.remove(oldest.file));
       this.closedSegments.shift();
       count++;
@@ -303,10 +336,11 @@ export class WalWriter {
       mustSync ||= item.append.mustSync;
     }
     const segment = this.segment;
-    const hasRecords = segment.positionBytes > SEGMENT_HEADER_BYTES + this.prefixBytes();
+    const hasRecords = segment.positionBytes > segment.recordsStartOffset;
     if (hasRecords && segment.positionBytes + bytes > this.options.segmentBytesTarget) {
       await this.rotate();
     }
+    const sequence = this.segment.sequence;
     const buffer = Buffer.allocUnsafe(bytes);
     let offset = 0;
     let records = 0;
@@ -320,7 +354,7 @@ export class WalWriter {
     if (mustSync) await this.sync();
     this.pendingBytes -= bytes;
     this.inFlight = [];
-    for (const item of group) item.resolve();
+    for (const item of group) item.resolve(sequence);
     this.admitWaiting();
   }
 
@@ -403,6 +437,7 @@ export class WalWriter {
       this.options.fileSystem.syncDirectory(this.options.directory),
     );
     segment.isFresh = false;
+    segment.recordsStartOffset = segment.positionBytes;
     this.options.observer.walSegmentCreated?.(segment.sequence);
   }
 
@@ -428,7 +463,15 @@ export class WalWriter {
       await this.guard('rename', file, () => fileSystem.rename(preallocated, file));
       fd = await this.guard('open', file, () => fileSystem.open(file, 'readWrite'));
     }
-    this.segment = { sequence, file, fd, positionBytes: 0, entryIndexMax: 0, isFresh: true };
+    this.segment = {
+      sequence,
+      file,
+      fd,
+      positionBytes: 0,
+      entryIndexMax: 0,
+      isFresh: true,
+      recordsStartOffset: 0,
+    };
     await this.writeFreshSegmentPrefix();
     this.startPreallocation();
   }
