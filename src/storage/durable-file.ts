@@ -7,15 +7,7 @@
 import * as path from 'node:path';
 
 import type { FileSystem } from './file-system.js';
-import { StorageFatalError } from './storage-errors.js';
-
-async function step<T>(operation: string, file: string, run: () => Promise<T> | T): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw new StorageFatalError(operation, file, error);
-  }
-}
+import { runFatally, StorageFatalError } from './storage-errors.js';
 
 /** Atomically and durably replaces `file` with `image`. */
 export async function writeFileDurably(
@@ -25,9 +17,11 @@ export async function writeFileDurably(
 ): Promise<void> {
   const temporary = `${file}.tmp`;
   await fileSystem.remove(temporary).catch(() => undefined);
-  const fd = await step('create', temporary, () => fileSystem.open(temporary, 'createExclusive'));
+  const fd = await runFatally('create', temporary, () =>
+    fileSystem.open(temporary, 'createExclusive'),
+  );
   try {
-    const written = await step('write', temporary, () => fileSystem.write(fd, image, 0));
+    const written = await runFatally('write', temporary, () => fileSystem.write(fd, image, 0));
     if (written !== image.byteLength) {
       throw new StorageFatalError(
         'write',
@@ -35,11 +29,11 @@ export async function writeFileDurably(
         new Error(`short write: ${written} of ${image.byteLength} bytes`),
       );
     }
-    await step('fsync', temporary, () => fileSystem.fsync(fd));
+    await runFatally('fsync', temporary, () => fileSystem.fsync(fd));
   } finally {
     await fileSystem.close(fd).catch(() => undefined);
   }
-  await step('rename', file, () => fileSystem.rename(temporary, file));
+  await runFatally('rename', file, () => fileSystem.rename(temporary, file));
   const directory = path.dirname(file);
-  await step('sync directory', directory, () => fileSystem.syncDirectory(directory));
+  await runFatally('sync directory', directory, () => fileSystem.syncDirectory(directory));
 }

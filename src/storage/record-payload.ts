@@ -196,7 +196,7 @@ export function readConfiguration(
     position += 4;
     if (position + count * 8 > end) return 'configuration cut short';
     const ids: NodeId[] = [];
-    for (let k = 0; k < count; k++, position += 8) {
+    for (let read = 0; read < count; read++, position += 8) {
       const id = readUint64(buffer, position);
       if (id < 1) return 'configuration member id out of range';
       ids.push(id);

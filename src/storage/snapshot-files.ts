@@ -18,11 +18,7 @@ import { writeFileDurably } from './durable-file.js';
 import { crc32c } from './crc32c.js';
 import type { FileSystem } from './file-system.js';
 import { configurationBytes, readConfiguration, writeConfiguration } from './record-payload.js';
-import {
-  ForeignIdentityError,
-  StorageFatalError,
-  UnknownFormatVersionError,
-} from './storage-errors.js';
+import { ForeignIdentityError, runFatally, UnknownFormatVersionError } from './storage-errors.js';
 import { identityMismatch, type StorageIdentity } from './storage-identity.js';
 import type { StorageObserver } from './storage-observer.js';
 
@@ -189,31 +185,19 @@ export class SnapshotFiles {
     const files = await this.list();
     let removed = 0;
     for (const old of files.slice(keepCount)) {
-      await fatalOnFailure('remove', old.file, () => this.fileSystem.remove(old.file));
+      await runFatally('remove', old.file, () => this.fileSystem.remove(old.file));
       removed++;
     }
     for (const name of await this.fileSystem.readDirectory(this.directory)) {
       if (!name.endsWith('.snap.tmp')) continue;
       const file = path.join(this.directory, name);
-      await fatalOnFailure('remove', file, () => this.fileSystem.remove(file));
+      await runFatally('remove', file, () => this.fileSystem.remove(file));
       removed++;
     }
     if (removed > 0) {
-      await fatalOnFailure('sync directory', this.directory, () =>
+      await runFatally('sync directory', this.directory, () =>
         this.fileSystem.syncDirectory(this.directory),
       );
     }
-  }
-}
-
-async function fatalOnFailure<T>(
-  operation: string,
-  file: string,
-  run: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw new StorageFatalError(operation, file, error);
   }
 }

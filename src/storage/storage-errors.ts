@@ -146,3 +146,17 @@ export class EntryTooLargeError extends StorageError {
     );
   }
 }
+
+/** Runs one disk operation; any failure becomes a {@link StorageFatalError} naming it and `file`. */
+export async function runFatally<T>(
+  operation: string,
+  file: string,
+  run: () => Promise<T> | T,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof StorageFatalError) throw error;
+    throw new StorageFatalError(operation, file, error);
+  }
+}

@@ -110,11 +110,11 @@ async function listSegments(fileSystem: FileSystem, directory: string): Promise<
     if (sequence !== undefined) sequences.push(sequence);
   }
   sequences.sort((a, b) => a - b);
-  for (let k = 1; k < sequences.length; k++) {
-    const previous = sequences[k - 1] as number;
-    if (sequences[k] !== previous + 1) {
+  for (let position = 1; position < sequences.length; position++) {
+    const previous = sequences[position - 1] as number;
+    if (sequences[position] !== previous + 1) {
       throw new WalLogGapError(
-        `segment ${previous + 1} is missing (found ${previous}, then ${sequences[k]})`,
+        `segment ${previous + 1} is missing (found ${previous}, then ${sequences[position]})`,
         path.join(directory, segmentFileName(previous + 1)),
       );
     }

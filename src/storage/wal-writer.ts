@@ -9,12 +9,12 @@
  * a {@link StorageFatalError} and reports it through `onFatal`. Nothing is retried, and nothing
  * is acknowledged that did not reach stable storage.
  */
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { assert, type Logger } from '../common/index.js';
 import type { Entry, HardState } from '../raft/index.js';
 import type { FileDescriptor, FileSystem } from './file-system.js';
+import { SegmentCreation } from './segment-creation.js';
 import {
   entryPayloadBytes,
   HARD_STATE_PAYLOAD_BYTES,
@@ -34,7 +34,6 @@ import {
   RecordType,
   SEGMENT_HEADER_BYTES,
   sealRecord,
-  segmentFileName,
 } from './wal-format.js';
 import type { RecoveredWal, SnapshotMarker } from './wal-recovery.js';
 
@@ -92,33 +91,12 @@ interface ClosedSegment {
   readonly entryIndexMax: number;
 }
 
-const PREALLOCATED_NAME = 'next-segment.tmp';
-const FIRST_SEGMENT_TEMPORARY_NAME = 'first-segment.tmp';
-const ZERO_FILL_CHUNK_BYTES = 1024 * 1024;
-
 function appendBytes(append: WalAppend): number {
   let bytes = 0;
   for (const entry of append.entries) bytes += recordBytes(entryPayloadBytes(entry));
   if (append.hardState !== undefined) bytes += recordBytes(HARD_STATE_PAYLOAD_BYTES);
   if (append.snapshotMarker !== undefined) bytes += recordBytes(SNAPSHOT_MARKER_PAYLOAD_BYTES);
   return bytes;
-}
-
-/** Creates `file` and fills it with `sizeBytes` zeros, durably. */
-async function zeroFill(fileSystem: FileSystem, file: string, sizeBytes: number): Promise<void> {
-  const fd = await fileSystem.open(file, 'createExclusive');
-  try {
-    const zeros = Buffer.alloc(Math.min(ZERO_FILL_CHUNK_BYTES, sizeBytes));
-    for (let position = 0; position < sizeBytes; position += zeros.byteLength) {
-      const chunk = zeros.subarray(0, Math.min(zeros.byteLength, sizeBytes - position));
-      const written = await fileSystem.write(fd, chunk, position);
-      if (written !== chunk.byteLength)
-        throw new Error(`short write (${written} of ${chunk.byteLength} bytes)`);
-    }
-    await fileSystem.fsync(fd);
-  } finally {
-    await fileSystem.close(fd);
-  }
 }
 
 /** The group-committing appender of the write-ahead log. Create with {@link WalWriter.open}. */
@@ -139,14 +117,20 @@ export class WalWriter {
   private flushDone: Promise<void> = Promise.resolve();
   private failure: StorageFatalError | undefined;
   private isClosed = false;
-  private preallocation: Promise<string> | undefined;
+  private readonly segmentCreation: SegmentCreation;
   /** The state every new segment starts with, so older segments can be deleted. */
   private lastHardState: HardState | undefined;
   private lastSnapshotMarker: SnapshotMarker | undefined;
   private writtenBytesTotal = 0;
 
-  private constructor(options: WalWriterOptions, segment: ActiveSegment, closed: ClosedSegment[]) {
+  private constructor(
+    options: WalWriterOptions,
+    segmentCreation: SegmentCreation,
+    segment: ActiveSegment,
+    closed: ClosedSegment[],
+  ) {
     this.options = options;
+    this.segmentCreation = segmentCreation;
     this.segment = segment;
     this.closedSegments = closed;
   }
@@ -156,10 +140,14 @@ export class WalWriter {
    * new first segment if there is none.
    */
   static async open(options: WalWriterOptions, recovered: RecoveredWal): Promise<WalWriter> {
-    const { fileSystem, directory } = options;
-    for (const name of await fileSystem.readDirectory(directory)) {
-      if (name.endsWith('.tmp')) await fileSystem.remove(path.join(directory, name));
-    }
+    const { fileSystem } = options;
+    const segmentCreation = new SegmentCreation(
+      fileSystem,
+      options.directory,
+      options.segmentBytesTarget,
+      options.isPreallocationEnabled,
+    );
+    await segmentCreation.removeLeftovers();
     const last = recovered.segments.at(-1);
     const closed = recovered.segments
       .slice(0, -1)
@@ -167,18 +155,7 @@ export class WalWriter {
     let segment: ActiveSegment;
     if (last === undefined) {
       const sequence = 1;
-      const file = path.join(directory, segmentFileName(sequence));
-      let fd: FileDescriptor;
-      if (options.isPreallocationEnabled) {
-        // Zero-filled like every later segment: appends then never change the file size, and
-        // fdatasync has no metadata to commit.
-        const temporary = path.join(directory, FIRST_SEGMENT_TEMPORARY_NAME);
-        await zeroFill(fileSystem, temporary, options.segmentBytesTarget);
-        await fileSystem.rename(temporary, file);
-        fd = await fileSystem.open(file, 'readWrite');
-      } else {
-        fd = await fileSystem.open(file, 'createExclusive');
-      }
+      const { file, fd } = await segmentCreation.create(sequence);
       segment = {
         sequence,
         file,
@@ -203,11 +180,11 @@ export class WalWriter {
         recordsStartOffset: SEGMENT_HEADER_BYTES,
       };
     }
-    const writer = new WalWriter(options, segment, closed);
+    const writer = new WalWriter(options, segmentCreation, segment, closed);
     writer.lastHardState = recovered.hardState;
     writer.lastSnapshotMarker = recovered.snapshotMarkers.at(-1);
     if (segment.isFresh) await writer.writeFreshSegmentPrefix();
-    writer.startPreallocation();
+    segmentCreation.prepareNext();
     return writer;
   }
 
@@ -302,8 +279,7 @@ export class WalWriter {
       await this.guard('fdatasync', this.segment.file, () => fileSystem.fdatasync(this.segment.fd));
     }
     await fileSystem.close(this.segment.fd).catch(() => undefined);
-    const preallocated = await this.preallocation?.catch(() => undefined);
-    if (preallocated !== undefined) await fileSystem.remove(preallocated).catch(() => undefined);
+    await this.segmentCreation.discard();
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -442,7 +418,7 @@ export class WalWriter {
   }
 
   private async rotate(): Promise<void> {
-    const { fileSystem, directory } = this.options;
+    const { fileSystem } = this.options;
     const previous = this.segment;
     // Everything in the closing segment was synced by the appends that needed it; sync once more
     // so that unsynced appends cannot be lost behind a durable newer segment.
@@ -454,15 +430,9 @@ export class WalWriter {
       entryIndexMax: previous.entryIndexMax,
     });
     const sequence = previous.sequence + 1;
-    const file = path.join(directory, segmentFileName(sequence));
-    const preallocated = await this.takePreallocated();
-    let fd: FileDescriptor;
-    if (preallocated === undefined) {
-      fd = await this.guard('create', file, () => fileSystem.open(file, 'createExclusive'));
-    } else {
-      await this.guard('rename', file, () => fileSystem.rename(preallocated, file));
-      fd = await this.guard('open', file, () => fileSystem.open(file, 'readWrite'));
-    }
+    const { file, fd } = await this.guard('create segment', this.options.directory, () =>
+      this.segmentCreation.create(sequence),
+    );
     this.segment = {
       sequence,
       file,
@@ -473,26 +443,7 @@ export class WalWriter {
       recordsStartOffset: 0,
     };
     await this.writeFreshSegmentPrefix();
-    this.startPreallocation();
-  }
-
-  private async takePreallocated(): Promise<string | undefined> {
-    const preparing = this.preallocation;
-    this.preallocation = undefined;
-    if (preparing === undefined) return undefined;
-    const file = path.join(this.options.directory, PREALLOCATED_NAME);
-    return await this.guard('preallocate', file, () => preparing);
-  }
-
-  /** Starts zero-filling the next segment in the background, if enabled. */
-  private startPreallocation(): void {
-    if (!this.options.isPreallocationEnabled || this.preallocation !== undefined) return;
-    const file = path.join(this.options.directory, PREALLOCATED_NAME);
-    const preparing = zeroFill(this.options.fileSystem, file, this.options.segmentBytesTarget).then(
-      () => file,
-    );
-    preparing.catch(() => undefined); // Reported when taken, at the next rotation.
-    this.preallocation = preparing;
+    this.segmentCreation.prepareNext();
   }
 
   /** Writes `buffer` at the segment's position; a short write is fatal like an error. */
