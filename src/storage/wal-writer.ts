@@ -109,8 +109,9 @@ export class WalWriter {
   private inFlight: PendingAppend[] = [];
   private pendingBytes = 0;
   /**
-   * Appends waiting for the queue to drain below `pendingBytesMax`, in call order. Its length is
-   * bounded by the number of producers, each of which awaits its append.
+   * Appends waiting for the queue to drain below `pendingBytesMax`, in call order. It holds at
+   * most one append per producer that awaits its appends (the node's loop does); a producer that
+   * fires appends without awaiting them is not limited here.
    */
   private waitingForRoom: PendingAppend[] = [];
   private isFlushing = false;
