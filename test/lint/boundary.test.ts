@@ -193,6 +193,8 @@ describe('dependency-cruiser module table', () => {
       "import { readFileSync } from 'node:fs';\nimport type { Entry } from '../raft/index.js';\nexport const wal = (path: string): Entry[] => [{ index: readFileSync(path).length }];\n",
     'src/storage/uses-raft-value.ts':
       "import { check } from '../raft/index.js';\nexport const f = check;\n",
+    'src/storage/uses-server.ts': "import { f } from '../server/index.js';\nexport const g = f;\n",
+    'src/storage/uses-net.ts': "import { connect } from 'node:net';\nexport const f = connect;\n",
     'src/server/index.ts':
       "import { check } from '../raft/log.js';\nimport { wal } from '../storage/index.js';\nexport const f = [check, wal];\n",
     'src/kv/index.ts': "import type { Entry } from '../raft/index.js';\nexport type E = Entry;\n",
@@ -239,6 +241,8 @@ describe('dependency-cruiser module table', () => {
         'raft-imports-only-allowed-modules: src/raft/uses-storage.ts -> src/storage/index.ts',
         'kv-imports-only-allowed-modules: src/kv/index.ts -> src/raft/index.ts',
         'storage-imports-raft-types-only: src/storage/uses-raft-value.ts -> src/raft/index.ts',
+        'storage-imports-only-allowed-modules: src/storage/uses-server.ts -> src/server/index.ts',
+        'storage-imports-only-allowed-builtins: src/storage/uses-net.ts -> net',
       ].sort(),
     );
     expect(result.summary.error).toBe(violations.length);
