@@ -25,6 +25,7 @@ const ANY = '*';
  * DESIGN.md's table names no builtins for server, cli and operator, yet they are the processes
  * (HTTP health endpoints, hostname-derived identity, spawning local nodes), so they may use any.
  * The table also omits generated proto code for server, which hosts the etcd gRPC services.
+ * kv keeps its keys in sorted-btree, a pure B+ tree (docs/decisions/0006-kv-ordered-map.md).
  * storage uses @node-rs/crc32 for CRC-32C (docs/decisions/0005-crc32c-library.md) and perf_hooks
  * to time fsyncs for its observer. cli reads a data directory offline for `raftkv wal inspect`
  * (docs/decisions/0004-storage-format.md), so it may import storage.
@@ -32,7 +33,7 @@ const ANY = '*';
 const MODULES = {
   common: { modules: [], packages: [], builtins: [] },
   raft: { modules: ['common'], packages: [], builtins: [] },
-  kv: { modules: ['common'], packages: [], builtins: [] },
+  kv: { modules: ['common'], packages: ['sorted-btree'], builtins: [] },
   storage: {
     modules: ['common'],
     typeModules: ['raft'],

@@ -15,6 +15,11 @@ import tseslint from 'typescript-eslint';
 /** The pure modules: synchronous, deterministic, importing only themselves and common. */
 const PURE_MODULES = ['raft', 'kv'];
 /**
+ * npm packages a pure module may import: pure data structures only, no I/O, no clock
+ * (docs/decisions/0006-kv-ordered-map.md). Kept in step with .dependency-cruiser.cjs.
+ */
+const PURE_PACKAGES = { raft: [], kv: ['sorted-btree'] };
+/**
  * Deepest sub-directory level of a pure module that gets a relative-import block (0 = top).
  * Files nested deeper are checked by dependency-cruiser only.
  */
@@ -23,6 +28,12 @@ const TEST_FILES = ['src/**/*.test.ts'];
 
 const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const BUILTINS = builtinModules.filter((name) => !name.startsWith('node:')).map(escapeRegex);
+
+/** A negative lookahead excluding the exact package names `module` may import. */
+function allowedPackages(module) {
+  const names = PURE_PACKAGES[module];
+  return names.length === 0 ? '' : `(?!(?:${names.map(escapeRegex).join('|')})$)`;
+}
 
 /**
  * Import patterns for a file `depth` directories below `src/<module>/`. Allowed: relative paths
@@ -38,8 +49,8 @@ function importPatterns(module, depth) {
       message: `src/${module} does no I/O: no Node builtins (DESIGN.md §2). The shell passes data in.`,
     },
     {
-      regex: `^(?!node:)(?!(?:${BUILTINS.join('|')})(?:/|$))[^.]`,
-      message: `src/${module} imports no npm packages and no absolute paths: only files of its own module and '${common}'.`,
+      regex: `^(?!node:)(?!(?:${BUILTINS.join('|')})(?:/|$))${allowedPackages(module)}[^.]`,
+      message: `src/${module} imports no npm packages (except ${PURE_PACKAGES[module].join(', ') || 'none'}) and no absolute paths: only files of its own module and '${common}'.`,
     },
     {
       regex: `^${up}\\.\\.(?:/|$)(?!common/index\\.js$)`,
