@@ -120,13 +120,16 @@ class ReferenceModel {
     );
   }
 
-  /** Applies a flat txn; the caller patches revisions once it knows whether anything changed. */
+  /** Applies a flat txn. */
   txn(request: TxnRequest): TxnResponse {
     const succeeded = request.compare.every((compare) => this.compareHolds(compare));
     const pending = this.revision + 1;
     let changed = false;
     const responses: ResponseOp[] = (succeeded ? request.success : request.failure).map(
       (operation): ResponseOp => {
+        // etcd 3.4 reports, per operation, the revision as of that operation: the starting one
+        // until the transaction's first change, the new one after it.
+        const soFar = (): number => (changed ? pending : pending - 1);
         if ('put' in operation) {
           changed = true;
           return { put: this.put(operation.put, pending) };
@@ -134,27 +137,17 @@ class ReferenceModel {
         if ('deleteRange' in operation) {
           const response = this.deleteRange(operation.deleteRange, pending);
           changed ||= response.deleted > 0;
+          response.revision = soFar();
           return { deleteRange: response };
         }
         if ('range' in operation) {
-          return { range: this.range(operation.range, pending) };
+          return { range: this.range(operation.range, soFar()) };
         }
         throw new Error('nested transactions are not generated');
       },
     );
     if (changed) {
       this.revision = pending;
-    }
-    for (const response of responses) {
-      const inner =
-        'put' in response
-          ? response.put
-          : 'deleteRange' in response
-            ? response.deleteRange
-            : 'range' in response
-              ? response.range
-              : response.txn;
-      inner.revision = this.revision;
     }
     return { succeeded, responses, revision: this.revision };
   }

@@ -548,3 +548,33 @@ describe('KvStateMachine transactions', () => {
     });
   });
 });
+
+describe('KvStateMachine revisions inside a transaction', () => {
+  it('reports each operation at the revision as of that operation, as etcd 3.4.23 does', () => {
+    // Measured against etcd 3.4.23: after `put a 1; put b 1` (revision 3), the txn
+    // `get a; put a 2; get a; put c 3` answered 3, 4, 4, 4 inside and 4 outside.
+    const store = new KvStateMachine();
+    store.put({ key: bytes('a'), value: bytes('1') });
+    store.put({ key: bytes('b'), value: bytes('1') });
+    const response = store.txn({
+      compare: [],
+      success: [
+        { range: { key: bytes('a') } },
+        { put: { key: bytes('a'), value: bytes('2') } },
+        { range: { key: bytes('a') } },
+        { put: { key: bytes('c'), value: bytes('3') } },
+      ],
+      failure: [],
+    });
+    const inner = response.responses.map((operation) =>
+      'range' in operation
+        ? operation.range.revision
+        : 'put' in operation
+          ? operation.put.revision
+          : -1,
+    );
+    expect(inner).toEqual([3, 4, 4, 4]);
+    expect(response.revision).toBe(4);
+    expect(store.revision()).toBe(4);
+  });
+});

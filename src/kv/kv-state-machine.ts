@@ -54,13 +54,20 @@ export interface KvStateMachineOptions {
 }
 
 /**
- * The write in progress: the revision its changes get, whether anything changed yet, and the
- * responses that must report the final revision once the request is done.
+ * The write in progress: the revision its changes get and whether anything changed yet.
+ *
+ * Each response inside a transaction reports the revision as of that operation, as etcd 3.4 does
+ * (measured against `etcd` 3.4.23): the starting revision until the transaction's first change,
+ * the new one after it. The outermost response reports the committed revision.
  */
 interface WriteContext {
   readonly pendingRevision: number;
   changed: boolean;
-  readonly responses: { revision: number }[];
+}
+
+/** The revision an operation of `context` reports: the new one once anything changed. */
+function revisionSoFar(context: WriteContext): number {
+  return context.changed ? context.pendingRevision : context.pendingRevision - 1;
 }
 
 /**
@@ -187,22 +194,15 @@ export class KvStateMachine {
 
   /**
    * Runs a validated write, then commits its revision: the store revision rises by one if
-   * anything changed, and every response of the request reports the resulting revision.
+   * anything changed, and the request's response reports the resulting revision.
    */
   private runWrite<Response extends { revision: number }>(
     execute: (context: WriteContext) => Response,
   ): Response {
-    const context: WriteContext = {
-      pendingRevision: this.currentRevision + 1,
-      changed: false,
-      responses: [],
-    };
+    const context: WriteContext = { pendingRevision: this.currentRevision + 1, changed: false };
     const response = execute(context);
     if (context.changed) {
       this.currentRevision = context.pendingRevision;
-    }
-    for (const inner of context.responses) {
-      inner.revision = this.currentRevision;
     }
     response.revision = this.currentRevision;
     return response;
@@ -219,12 +219,10 @@ export class KvStateMachine {
       version: (previous?.version ?? 0) + 1,
     });
     context.changed = true;
-    const response: PutResponse =
-      request.prevKv === true && previous !== undefined
-        ? { revision: 0, prevKv: previous }
-        : { revision: 0 };
-    context.responses.push(response);
-    return response;
+    const revision = revisionSoFar(context);
+    return request.prevKv === true && previous !== undefined
+      ? { revision, prevKv: previous }
+      : { revision };
   }
 
   private executeDeleteRange(
@@ -238,30 +236,25 @@ export class KvStateMachine {
     if (doomed.length > 0) {
       context.changed = true;
     }
-    const response: DeleteRangeResponse = {
-      revision: 0,
+    return {
+      revision: revisionSoFar(context),
       deleted: doomed.length,
       prevKvs: request.prevKv === true ? doomed : [],
     };
-    context.responses.push(response);
-    return response;
   }
 
   private executeTxn(request: TxnRequest, context: WriteContext): TxnResponse {
     const succeeded = request.compare.every((compare) => this.compareHolds(compare));
     const operations = succeeded ? request.success : request.failure;
     const responses = operations.map((operation) => this.executeOperation(operation, context));
-    const response: TxnResponse = { succeeded, responses, revision: 0 };
-    context.responses.push(response);
+    const response: TxnResponse = { succeeded, responses, revision: revisionSoFar(context) };
     return response;
   }
 
   private executeOperation(operation: RequestOp, context: WriteContext): ResponseOp {
     if ('range' in operation) {
       // Reads inside a transaction see its earlier writes, as in etcd: they run on the live tree.
-      const response = this.executeRange(operation.range, 0);
-      context.responses.push(response);
-      return { range: response };
+      return { range: this.executeRange(operation.range, revisionSoFar(context)) };
     }
     if ('put' in operation) {
       return { put: this.executePut(operation.put, context) };
