@@ -91,12 +91,32 @@ interface ClosedSegment {
   readonly entryIndexMax: number;
 }
 
-function appendBytes(append: WalAppend): number {
+/** Bytes the append's records take, or the entry too large for one record. */
+function appendBytes(append: WalAppend): number | EntryTooLargeError {
   let bytes = 0;
-  for (const entry of append.entries) bytes += recordBytes(entryPayloadBytes(entry));
+  for (const entry of append.entries) {
+    const payloadBytes = entryPayloadBytes(entry);
+    if (payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
+      return new EntryTooLargeError(entry.index, payloadBytes, RECORD_PAYLOAD_BYTES_MAX);
+    }
+    bytes += recordBytes(payloadBytes);
+  }
   if (append.hardState !== undefined) bytes += recordBytes(HARD_STATE_PAYLOAD_BYTES);
   if (append.snapshotMarker !== undefined) bytes += recordBytes(SNAPSHOT_MARKER_PAYLOAD_BYTES);
   return bytes;
+}
+
+/** A segment just created: nothing written yet, its header and start records still to come. */
+function freshSegment(sequence: number, file: string, fd: FileDescriptor): ActiveSegment {
+  return {
+    sequence,
+    file,
+    fd,
+    positionBytes: 0,
+    entryIndexMax: 0,
+    isFresh: true,
+    recordsStartOffset: 0,
+  };
 }
 
 /** The group-committing appender of the write-ahead log. Create with {@link WalWriter.open}. */
@@ -157,15 +177,7 @@ export class WalWriter {
     if (last === undefined) {
       const sequence = 1;
       const { file, fd } = await segmentCreation.create(sequence);
-      segment = {
-        sequence,
-        file,
-        fd,
-        positionBytes: 0,
-        entryIndexMax: 0,
-        isFresh: true,
-        recordsStartOffset: 0,
-      };
+      segment = freshSegment(sequence, file, fd);
     } else {
       const fd = await fileSystem.open(last.file, 'readWrite');
       // A segment holding only its header lost its start records to a torn write: write them
@@ -198,15 +210,8 @@ export class WalWriter {
   append(append: WalAppend): Promise<number> {
     assert(!this.isClosed, 'append after close');
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    for (const entry of append.entries) {
-      const payloadBytes = entryPayloadBytes(entry);
-      if (payloadBytes > RECORD_PAYLOAD_BYTES_MAX) {
-        return Promise.reject(
-          new EntryTooLargeError(entry.index, payloadBytes, RECORD_PAYLOAD_BYTES_MAX),
-        );
-      }
-    }
     const bytes = appendBytes(append);
+    if (bytes instanceof EntryTooLargeError) return Promise.reject(bytes);
     return new Promise<number>((resolve, reject) => {
       const item = { append, bytes, resolve, reject };
       // Back-pressure keeps call order: once anyone waits for room, everyone after waits too.
@@ -434,15 +439,7 @@ export class WalWriter {
     const { file, fd } = await this.guard('create segment', this.options.directory, () =>
       this.segmentCreation.create(sequence),
     );
-    this.segment = {
-      sequence,
-      file,
-      fd,
-      positionBytes: 0,
-      entryIndexMax: 0,
-      isFresh: true,
-      recordsStartOffset: 0,
-    };
+    this.segment = freshSegment(sequence, file, fd);
     await this.writeFreshSegmentPrefix();
     this.segmentCreation.prepareNext();
   }
