@@ -102,8 +102,6 @@ export class DurableStorage {
   private readonly wal: WalWriter;
   private readonly snapshots: SnapshotFiles;
   private readonly options: Required<Omit<DurableStorageOptions, 'onFatal'>>;
-  private readonly notifyFatal: (error: StorageFatalError) => void;
-  private fatal: StorageFatalError | undefined;
   private lastSnapshotIndex: number;
   private walBytesAtLastSnapshot = 0;
   /** Settles once the newest persist carrying a snapshot has queued its marker (or failed). */
@@ -116,13 +114,11 @@ export class DurableStorage {
     recovered: RecoveredState,
     wal: WalWriter,
     snapshots: SnapshotFiles,
-    notifyFatal: (error: StorageFatalError) => void,
   ) {
     this.options = options;
     this.recovered = recovered;
     this.wal = wal;
     this.snapshots = snapshots;
-    this.notifyFatal = notifyFatal;
     this.lastSnapshotIndex = recovered.snapshot?.metadata.index ?? 0;
   }
 
@@ -173,9 +169,6 @@ export class DurableStorage {
         durationSeconds,
       },
     };
-    // The writer reports fatal errors to the storage built around it just below.
-    const built: { storage?: DurableStorage } = {};
-    const notifyFatal = (error: StorageFatalError): void => built.storage?.reportFatal(error);
     const writer = await WalWriter.open(
       {
         fileSystem,
@@ -187,18 +180,12 @@ export class DurableStorage {
         isPreallocationEnabled: settings.isPreallocationEnabled,
         pendingBytesMax: settings.pendingBytesMax,
         writeBytesMax: settings.writeBytesMax,
-        onFatal: notifyFatal,
+        // The writer holds the storage's one fatal error and reports it, whichever part failed.
+        onFatal: options.onFatal ?? (() => undefined),
       },
       wal,
     );
-    const storage = new DurableStorage(
-      settings,
-      recovered,
-      writer,
-      snapshots,
-      options.onFatal ?? (() => undefined),
-    );
-    built.storage = storage;
+    const storage = new DurableStorage(settings, recovered, writer, snapshots);
     const written = wal.hardState;
     if (written !== undefined && selection.hardState.commitIndex < written.commitIndex) {
       // Recovery lowered the commit index past a torn batch; record that now, because the next
@@ -240,8 +227,8 @@ export class DurableStorage {
     const snapshot = request.snapshot;
     if (snapshot === undefined) {
       const earlier = this.snapshotQueued;
-      if (earlier === undefined) return this.appendUnlessFailed(request);
-      return earlier.then(() => this.appendUnlessFailed(request));
+      if (earlier === undefined) return this.appendToLog(request);
+      return earlier.then(() => this.appendToLog(request));
     }
     let markQueued = (): void => undefined;
     const queued = new Promise<void>((resolve) => (markQueued = resolve));
@@ -315,7 +302,7 @@ export class DurableStorage {
 
   /** The fatal error, if the storage has failed. */
   fatalError(): StorageFatalError | undefined {
-    return this.fatal ?? this.wal.fatalError();
+    return this.wal.fatalError();
   }
 
   /** Waits for snapshot work and queued appends, syncs and closes. */
@@ -324,10 +311,8 @@ export class DurableStorage {
     await this.wal.close();
   }
 
-  /** Appends to the log, unless the storage failed (a snapshot file write too is fatal). */
-  private async appendUnlessFailed(request: PersistRequest): Promise<void> {
-    const fatal = this.fatalError();
-    if (fatal !== undefined) throw fatal;
+  /** Appends to the log; rejects if the storage failed, a snapshot file included. */
+  private async appendToLog(request: PersistRequest): Promise<void> {
     await this.wal.append(request);
   }
 
@@ -364,11 +349,9 @@ export class DurableStorage {
     }
   }
 
+  /** A snapshot or stamp write failed: fail the writer, which rejects and reports everything. */
   private reportFatal(error: StorageFatalError): void {
-    if (this.fatal !== undefined) return;
-    this.fatal = error;
     this.wal.abort(error);
-    this.notifyFatal(error);
   }
 }
 

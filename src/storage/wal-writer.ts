@@ -499,7 +499,7 @@ export class WalWriter {
           operation: this.failure.operation,
           code: this.failure.systemCode,
         },
-        'write-ahead log failed; refusing all further writes',
+        'storage failed; refusing all further writes',
       );
       const waiting = [...this.inFlight, ...this.pending, ...this.waitingForRoom];
       this.inFlight = [];
