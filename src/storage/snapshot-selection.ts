@@ -6,7 +6,6 @@
  * snapshot up to the damaged one's index (otherwise the state between them is lost and startup
  * stops). The same holds when the log records a snapshot whose file is missing.
  */
-import * as path from 'node:path';
 
 import type { Logger } from '../common/index.js';
 import type { Entry, HardState, Snapshot } from '../raft/index.js';
@@ -37,6 +36,8 @@ export async function selectSnapshot(
   logger: Logger,
 ): Promise<SnapshotSelection> {
   const damagedSnapshots: { file: string; detail: string }[] = [];
+  /** The newest damaged snapshot's index, which the fallback must reach. */
+  let damagedIndex = 0;
   let snapshot: Snapshot | undefined;
   for (const file of await snapshots.list()) {
     const read = await snapshots.read(file);
@@ -45,6 +46,7 @@ export async function selectSnapshot(
       break;
     }
     damagedSnapshots.push({ file: file.file, detail: read.detail });
+    damagedIndex = Math.max(damagedIndex, file.index);
     logger.warn(
       { file: file.file, detail: read.detail },
       'snapshot file is damaged; trying an older one',
@@ -53,7 +55,6 @@ export async function selectSnapshot(
   const baseIndex = snapshot?.metadata.index ?? 0;
   const newestDamaged = damagedSnapshots[0];
   if (newestDamaged !== undefined) {
-    const damagedIndex = Number.parseInt(path.basename(newestDamaged.file).slice(0, 16), 16);
     if (!covers(wal.entries, baseIndex + 1, damagedIndex)) {
       throw new SnapshotCorruptError(
         `${newestDamaged.detail}; no older valid snapshot plus the log reaches its index ${damagedIndex}`,
