@@ -11,32 +11,25 @@ import type { Entry, HardState } from '../raft/index.js';
 import { asBuffer } from './binary.js';
 import { EntryDataArena } from './entry-data-arena.js';
 import type { FileSystem } from './file-system.js';
-import {
-  readEntryPayload,
-  readHardStatePayload,
-  readSnapshotMarkerPayload,
-  type SnapshotPosition,
-} from './record-payload.js';
+import type { SnapshotPosition } from './record-payload.js';
 import { scanSegment, type TornTail } from './segment-scan.js';
+import {
+  countRecord,
+  decodeRecord,
+  emptySegmentCounts,
+  type SegmentCounts,
+} from './segment-tally.js';
 import { ForeignIdentityError, WalCorruptError, WalLogGapError } from './storage-errors.js';
 import { identityMismatch, type StorageIdentity } from './storage-identity.js';
 import { parseSegmentFileName, RecordType, segmentFileName } from './wal-format.js';
 
 /** What one segment holds, for the writer (which segments may be deleted) and for inspection. */
-export interface SegmentSummary {
+export interface SegmentSummary extends Readonly<SegmentCounts> {
   readonly sequence: number;
   readonly file: string;
   readonly sizeBytes: number;
   /** Offset after the last valid record. */
   readonly endOffset: number;
-  readonly recordCount: number;
-  readonly entryCount: number;
-  readonly hardStateCount: number;
-  /** Lowest and highest entry index written in this segment (0 if none). */
-  readonly entryIndexMin: number;
-  readonly entryIndexMax: number;
-  readonly entryTermMin: number;
-  readonly entryTermMax: number;
   readonly tornTail: TornTail | undefined;
 }
 
@@ -122,46 +115,25 @@ async function listSegments(fileSystem: FileSystem, directory: string): Promise<
   return sequences;
 }
 
-interface SegmentTally {
-  recordCount: number;
-  entryCount: number;
-  hardStateCount: number;
-  entryIndexMin: number;
-  entryIndexMax: number;
-  entryTermMin: number;
-  entryTermMax: number;
-}
-
-function visitorFor(replay: LogReplay, buffer: Buffer, tally: SegmentTally, arena: EntryDataArena) {
+function visitorFor(
+  replay: LogReplay,
+  buffer: Buffer,
+  counts: SegmentCounts,
+  arena: EntryDataArena,
+) {
   return (type: RecordType, start: number, end: number): string | undefined => {
-    tally.recordCount++;
-    switch (type) {
-      case RecordType.entry: {
-        const entry = readEntryPayload(buffer, start, end, arena);
-        if (typeof entry === 'string') return entry;
-        tally.entryCount++;
-        if (tally.entryIndexMin === 0 || entry.index < tally.entryIndexMin)
-          tally.entryIndexMin = entry.index;
-        if (entry.index > tally.entryIndexMax) tally.entryIndexMax = entry.index;
-        if (tally.entryTermMin === 0 || entry.term < tally.entryTermMin)
-          tally.entryTermMin = entry.term;
-        if (entry.term > tally.entryTermMax) tally.entryTermMax = entry.term;
-        return replay.addEntry(entry);
-      }
-      case RecordType.hardState: {
-        const hardState = readHardStatePayload(buffer, start, end);
-        if (typeof hardState === 'string') return hardState;
-        tally.hardStateCount++;
-        replay.hardState = hardState;
+    const record = decodeRecord(type, buffer, start, end, arena);
+    if (typeof record === 'string') return record;
+    countRecord(counts, record);
+    switch (record.kind) {
+      case 'entry':
+        return replay.addEntry(record.entry);
+      case 'hardState':
+        replay.hardState = record.hardState;
         return undefined;
-      }
-      case RecordType.snapshotCreated:
-      case RecordType.snapshotInstalled: {
-        const position = readSnapshotMarkerPayload(buffer, start, end);
-        if (typeof position === 'string') return position;
-        replay.addMarker({ ...position, isInstalled: type === RecordType.snapshotInstalled });
+      case 'snapshotMarker':
+        replay.addMarker({ ...record.position, isInstalled: record.isInstalled });
         return undefined;
-      }
     }
   };
 }
@@ -188,20 +160,12 @@ export async function readWal(
     const file = path.join(directory, segmentFileName(sequence));
     const buffer = asBuffer(await fileSystem.readFile(file));
     const isLast = position === sequences.length - 1;
-    const tally: SegmentTally = {
-      recordCount: 0,
-      entryCount: 0,
-      hardStateCount: 0,
-      entryIndexMin: 0,
-      entryIndexMax: 0,
-      entryTermMin: 0,
-      entryTermMax: 0,
-    };
+    const counts = emptySegmentCounts();
     const scan = scanSegment(
       buffer,
       file,
       isLast,
-      visitorFor(replay, buffer, tally, arena),
+      visitorFor(replay, buffer, counts, arena),
       (header) => {
         const mismatch =
           expected === undefined ? undefined : identityMismatch(expected, header.identity);
@@ -239,7 +203,7 @@ export async function readWal(
         scan.tornTail !== undefined && mode === 'repair' ? scan.endOffset : buffer.byteLength,
       endOffset: scan.endOffset,
       tornTail: scan.tornTail,
-      ...tally,
+      ...counts,
     });
   }
   return {

@@ -9,13 +9,14 @@ import * as path from 'node:path';
 import type { HardState } from '../raft/index.js';
 import { asBuffer } from './binary.js';
 import type { FileSystem } from './file-system.js';
-import {
-  readEntryPayload,
-  readHardStatePayload,
-  readSnapshotMarkerPayload,
-} from './record-payload.js';
 import { type ReportedError, reportError } from './reported-error.js';
 import { scanSegment, type TornTail } from './segment-scan.js';
+import {
+  countRecord,
+  decodeRecord,
+  emptySegmentCounts,
+  type SegmentCounts,
+} from './segment-tally.js';
 import { identityMismatch, type StorageIdentity } from './storage-identity.js';
 import { parseSegmentFileName, RecordType, segmentFileName } from './wal-format.js';
 
@@ -26,20 +27,9 @@ import { parseSegmentFileName, RecordType, segmentFileName } from './wal-format.
  * - `foreign`: the header is stamped for another member or names another sequence;
  * - `damaged`: a checksum or format error the node refuses to start with.
  */
-export type SegmentStatus = 'intact' | 'tornTail' | 'unwritten' | 'foreign' | 'damaged';
+export type { SegmentCounts } from './segment-tally.js';
 
-/** What one segment holds. Counts and ranges cover the valid records read before any damage. */
-export interface SegmentCounts {
-  recordCount: number;
-  entryCount: number;
-  hardStateCount: number;
-  snapshotMarkerCount: number;
-  /** Lowest and highest entry index and term in the segment, 0 if it holds no entry. */
-  entryIndexMin: number;
-  entryIndexMax: number;
-  entryTermMin: number;
-  entryTermMax: number;
-}
+export type SegmentStatus = 'intact' | 'tornTail' | 'unwritten' | 'foreign' | 'damaged';
 
 /** One segment file. */
 export interface SegmentInspection extends Readonly<SegmentCounts> {
@@ -139,9 +129,9 @@ export async function inspectWalDirectory(
 
 function findGaps(sequences: readonly number[]): SegmentGap[] {
   const gaps: SegmentGap[] = [];
-  for (let k = 1; k < sequences.length; k++) {
-    const previous = sequences[k - 1] as number;
-    const next = sequences[k] as number;
+  for (let position = 1; position < sequences.length; position++) {
+    const previous = sequences[position - 1] as number;
+    const next = sequences[position] as number;
     if (next > previous + 1) gaps.push({ missingFrom: previous + 1, missingTo: next - 1 });
   }
   return gaps;
@@ -156,16 +146,7 @@ async function inspectSegment(
   found: Found,
 ): Promise<SegmentInspection> {
   const file = segmentFileName(sequence);
-  const tally: SegmentCounts = {
-    recordCount: 0,
-    entryCount: 0,
-    hardStateCount: 0,
-    snapshotMarkerCount: 0,
-    entryIndexMin: 0,
-    entryIndexMax: 0,
-    entryTermMin: 0,
-    entryTermMax: 0,
-  };
+  const tally = emptySegmentCounts();
   type Outcome = Pick<SegmentInspection, 'sizeBytes' | 'status'> &
     Partial<Pick<SegmentInspection, 'endOffset' | 'tornTail' | 'detail' | 'error'>>;
   const report = ({ sizeBytes, status, ...rest }: Outcome): SegmentInspection => ({
@@ -210,40 +191,13 @@ async function inspectSegment(
 /** Counts each valid record into `tally` and `found`; says why a payload is invalid. */
 function visitor(buffer: Buffer, file: string, tally: SegmentCounts, found: Found) {
   return (type: RecordType, start: number, end: number): string | undefined => {
-    switch (type) {
-      case RecordType.entry: {
-        const entry = readEntryPayload(buffer, start, end);
-        if (typeof entry === 'string') return entry;
-        tally.entryCount++;
-        tally.entryIndexMin = minimumOf(tally.entryIndexMin, entry.index);
-        tally.entryIndexMax = Math.max(tally.entryIndexMax, entry.index);
-        tally.entryTermMin = minimumOf(tally.entryTermMin, entry.term);
-        tally.entryTermMax = Math.max(tally.entryTermMax, entry.term);
-        break;
-      }
-      case RecordType.hardState: {
-        const hardState = readHardStatePayload(buffer, start, end);
-        if (typeof hardState === 'string') return hardState;
-        tally.hardStateCount++;
-        found.lastHardState = { ...hardState, file };
-        break;
-      }
-      case RecordType.snapshotCreated:
-      case RecordType.snapshotInstalled: {
-        const position = readSnapshotMarkerPayload(buffer, start, end);
-        if (typeof position === 'string') return position;
-        tally.snapshotMarkerCount++;
-        const isInstalled = type === RecordType.snapshotInstalled;
-        found.snapshotMarkers.push({ ...position, isInstalled, file });
-        break;
-      }
+    const record = decodeRecord(type, buffer, start, end);
+    if (typeof record === 'string') return record;
+    countRecord(tally, record);
+    if (record.kind === 'hardState') found.lastHardState = { ...record.hardState, file };
+    if (record.kind === 'snapshotMarker') {
+      found.snapshotMarkers.push({ ...record.position, isInstalled: record.isInstalled, file });
     }
-    tally.recordCount++;
     return undefined;
   };
-}
-
-/** The smaller of a running minimum (0 until the first value) and `value`. */
-function minimumOf(minimum: number, value: number): number {
-  return minimum === 0 ? value : Math.min(minimum, value);
 }
