@@ -5,7 +5,6 @@
  * tail, close() overtaking snapshot work, and a segment whose start records were torn.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,18 +17,17 @@ import {
   NODE_FILE_SYSTEM,
 } from '../../src/storage/index.js';
 import { SEGMENT_HEADER_BYTES } from '../../src/storage/wal-format.js';
+import {
+  makeTemporaryDirectory,
+  removeTemporaryDirectories,
+  segmentFiles,
+  storageOptions,
+} from './storage-fixtures.js';
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const directory of directories.splice(0)) {
-    fs.rmSync(directory, { recursive: true, force: true });
-  }
-});
+afterEach(removeTemporaryDirectories);
 
 function temporaryDirectory(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'raftkv-regressions-'));
-  directories.push(directory);
-  return directory;
+  return makeTemporaryDirectory('regressions');
 }
 
 function entry(index: number, term = 1, dataBytes = 200): NormalEntry {
@@ -49,24 +47,20 @@ function snapshotAt(index: number, term: number): Snapshot {
   };
 }
 
+/** 8 KiB segments without preallocation, so a few hundred entries span several segments. */
 function options(
   directory: string,
   fileSystem: FileSystem = NODE_FILE_SYSTEM,
 ): DurableStorageOptions {
-  return {
-    directory,
-    clusterId: 7n,
-    nodeId: 3,
-    incarnationForNewDirectory: 9n,
+  return storageOptions(directory, {
     segmentBytesTarget: 8 * 1024,
     isPreallocationEnabled: false,
     fileSystem,
-  };
+  });
 }
 
 function lastSegmentFile(directory: string): string {
-  const names = fs.readdirSync(path.join(directory, 'wal')).filter((name) => name.endsWith('.wal'));
-  return path.join(directory, 'wal', names.sort().at(-1) as string);
+  return segmentFiles(directory).at(-1) as string;
 }
 
 describe('storage review regressions', () => {
