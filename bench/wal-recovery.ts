@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 
 import { type Entry, MemoryStorage } from '../src/raft/index.js';
 import { DurableStorage } from '../src/storage/index.js';
+import { formatCount, median } from './statistics.js';
 
 const { values } = parseArgs({
   options: {
@@ -149,13 +150,6 @@ async function recover(directory: string): Promise<void> {
   await storage.close();
   console.log(JSON.stringify(figures));
 }
-
-function median(numbers: readonly number[]): number {
-  const sorted = [...numbers].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
-}
-
-const formatCount = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 function describe(label: string, figures: RecoveryFigures, walBytes: number): string {
   return (

@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 
 import type { Entry, HardState } from '../src/raft/index.js';
 import { DurableStorage, type StorageObserver } from '../src/storage/index.js';
+import { formatCount, median, percentile } from './statistics.js';
 
 const { values } = parseArgs({
   options: {
@@ -81,20 +82,6 @@ interface StorageRow extends Measurement {
 function cpuMicrosecondsSince(since: NodeJS.CpuUsage): number {
   const usage = process.cpuUsage(since);
   return usage.user + usage.system;
-}
-
-/** Nearest-rank percentile of ascending `sorted`. */
-function percentile(sorted: readonly number[], fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
-function median(numbers: readonly number[]): number {
-  return percentile(
-    [...numbers].sort((a, b) => a - b),
-    0.5,
-  );
 }
 
 function measure(...parts: Samples[]): Measurement {
@@ -322,12 +309,11 @@ async function runOnce(directory: string): Promise<RunResult> {
   };
 }
 
-const formatRate = (value: number): string => Math.round(value).toLocaleString('en-US');
 const formatMilliseconds = (value: number): string => value.toFixed(3);
 
 function describe(label: string, figures: Measurement, unit: string): string {
   return (
-    `${label.padEnd(40)} ${formatRate(figures.perSecond).padStart(9)} ${unit.padEnd(9)}` +
+    `${label.padEnd(40)} ${formatCount(figures.perSecond).padStart(9)} ${unit.padEnd(9)}` +
     `  p50 ${formatMilliseconds(figures.p50Milliseconds)} ms` +
     `  p99 ${formatMilliseconds(figures.p99Milliseconds)} ms` +
     `  CPU ${figures.cpuMicrosecondsPerOperation.toFixed(1).padStart(5)} µs/op`
@@ -337,7 +323,7 @@ function describe(label: string, figures: Measurement, unit: string): string {
 function describeRow(producerCount: number, row: StorageRow): string {
   return (
     `${describe(`storage, ${producerCount} producer${producerCount === 1 ? '' : 's'}`, row, 'records/s')}` +
-    `  ${formatRate(row.syncsPerSecond)} syncs/s, ${row.recordsPerSync.toFixed(1)} records/sync, ` +
+    `  ${formatCount(row.syncsPerSecond)} syncs/s, ${row.recordsPerSync.toFixed(1)} records/sync, ` +
     `CPU ${(row.cpuShare * 100).toFixed(0)}% of a core` +
     (row.segmentsCreated > 0 ? `, ${row.segmentsCreated} new segments` : '')
   );
@@ -405,7 +391,7 @@ function printTargets(results: readonly RunResult[], medians: RunResult): void {
     console.log(
       `target: 64-producer records/s / raw syncs/s >= 20: median of per-run ratios ` +
         `${ratio.toFixed(1)} (runs: ${perRun((result) => result.throughputRatio, 1)}; medians ` +
-        `${formatRate(sixtyFour.perSecond)} / ${formatRate(medians.raw.perSecond)}): ` +
+        `${formatCount(sixtyFour.perSecond)} / ${formatCount(medians.raw.perSecond)}): ` +
         (ratio >= 20 ? 'PASS' : 'MISS'),
     );
   }
