@@ -99,7 +99,7 @@ const restrictedGlobals = [
 ].map(([name, why]) => ({ name, message: `No ${name} in the pure core: ${why}.` }));
 
 export default defineConfig([
-  globalIgnores(['dist/', 'coverage/', 'node_modules/']),
+  globalIgnores(['dist/', 'coverage/', 'node_modules/', 'src/generated/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
