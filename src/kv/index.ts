@@ -17,3 +17,9 @@ export {
 } from './command-codec.js';
 export { SNAPSHOT_FORMAT_VERSION } from './kv-snapshot.js';
 export { CLIENTS_MAX_DEFAULT, type SessionKey } from './session-table.js';
+export {
+  validateDeleteRange,
+  validatePut,
+  validateRange,
+  validateTxn,
+} from './request-validation.js';

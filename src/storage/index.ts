@@ -30,3 +30,5 @@ export {
 } from './storage-errors.js';
 export { describeIdentity, formatId, type StorageIdentity } from './storage-identity.js';
 export { SILENT_STORAGE_OBSERVER, type StorageObserver } from './storage-observer.js';
+export { type IdentityStamp } from './identity-stamp.js';
+export { readDataDirectoryIdentity } from './data-directory-identity.js';
