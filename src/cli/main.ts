@@ -6,10 +6,38 @@
  * command, write a {@link Command} in its own file and list it in COMMANDS.
  */
 import { type Command, ExitCode, UsageError } from './command.js';
+import { ENDPOINT_STATUS_COMMAND } from './endpoint-commands.js';
+import { DEL_COMMAND, GET_COMMAND, PUT_COMMAND } from './kv-commands.js';
+import { LOCAL_START_COMMAND } from './local-command.js';
+import {
+  MEMBER_ADD_COMMAND,
+  MEMBER_LIST_COMMAND,
+  MEMBER_PROMOTE_COMMAND,
+  MEMBER_REMOVE_COMMAND,
+} from './member-commands.js';
+import { MOVE_LEADER_COMMAND } from './move-leader-command.js';
+import { SERVE_COMMAND } from './serve-command.js';
+import { TXN_COMMAND } from './txn-command.js';
 import { WAL_INSPECT_COMMAND } from './wal-inspect-command.js';
 
 /** Every command, in the order the help lists them. */
-const COMMANDS: readonly Command[] = [WAL_INSPECT_COMMAND];
+const COMMANDS: readonly Command[] = [
+  SERVE_COMMAND,
+  LOCAL_START_COMMAND,
+  // Client commands: talk to a running cluster.
+  PUT_COMMAND,
+  GET_COMMAND,
+  DEL_COMMAND,
+  TXN_COMMAND,
+  MEMBER_LIST_COMMAND,
+  MEMBER_ADD_COMMAND,
+  MEMBER_PROMOTE_COMMAND,
+  MEMBER_REMOVE_COMMAND,
+  ENDPOINT_STATUS_COMMAND,
+  MOVE_LEADER_COMMAND,
+  // Offline tools.
+  WAL_INSPECT_COMMAND,
+];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 
@@ -26,8 +54,12 @@ function generalUsage(): string {
     `  ${'help [COMMAND]'.padEnd(width)}  show this help, or a command's`,
     '',
     "Run 'raftkv help COMMAND' or 'raftkv COMMAND --help' for a command's options.",
-    'Exit codes: 0 success, 1 the command found a failure, 2 usage error,',
-    '            3 a named file or directory cannot be read, 70 internal error.',
+    'Commands that talk to a cluster take --endpoints host:port,... (default: $RAFTKV_ENDPOINTS,',
+    'else 127.0.0.1:2379), --timeout-ms N and --json.',
+    '',
+    'Exit codes: 0 success, 1 the command found a failure (a failed compare, a refused request),',
+    '            2 usage error, 3 a named file or directory cannot be read,',
+    '            4 no endpoint reachable or the cluster could not answer in time, 70 internal error.',
   ].join('\n');
 }
 

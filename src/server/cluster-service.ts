@@ -89,7 +89,7 @@ export function createClusterService(context: ServiceContext): ClusterServer {
   return {
     memberList: unary(
       context,
-      'MemberList',
+      'etcdserverpb.Cluster/MemberList',
       async (request: MemberListRequest): Promise<MemberListResponse> => {
         if (request.linearizable) await context.loop.readBarrier();
         return { header: header(), members: members() };
@@ -98,7 +98,7 @@ export function createClusterService(context: ServiceContext): ClusterServer {
 
     memberAdd: unary(
       context,
-      'MemberAdd',
+      'etcdserverpb.Cluster/MemberAdd',
       async (request: MemberAddRequest, metadata): Promise<MemberAddResponse> => {
         const forwarded = await forwarding.forward<MemberAddResponse>(
           'memberAdd',
@@ -139,7 +139,7 @@ export function createClusterService(context: ServiceContext): ClusterServer {
 
     memberPromote: unary(
       context,
-      'MemberPromote',
+      'etcdserverpb.Cluster/MemberPromote',
       async (request: MemberPromoteRequest, metadata): Promise<MemberPromoteResponse> => {
         const forwarded = await forwarding.forward<MemberPromoteResponse>(
           'memberPromote',
@@ -173,7 +173,7 @@ export function createClusterService(context: ServiceContext): ClusterServer {
 
     memberRemove: unary(
       context,
-      'MemberRemove',
+      'etcdserverpb.Cluster/MemberRemove',
       async (request: MemberRemoveRequest, metadata): Promise<MemberRemoveResponse> => {
         const forwarded = await forwarding.forward<MemberRemoveResponse>(
           'memberRemove',
@@ -192,7 +192,7 @@ export function createClusterService(context: ServiceContext): ClusterServer {
 
     memberUpdate: unary(
       context,
-      'MemberUpdate',
+      'etcdserverpb.Cluster/MemberUpdate',
       async (request: MemberUpdateRequest, metadata): Promise<MemberUpdateResponse> => {
         const forwarded = await forwarding.forward<MemberUpdateResponse>(
           'memberUpdate',

@@ -93,25 +93,33 @@ export function createKvService(context: ServiceContext): KVServer {
   };
 
   return {
-    range: unary(context, 'Range', async (request: RangeRequest): Promise<RangeResponse> => {
-      const rangeRequest = toRangeRequest(request);
-      if (!request.serializable) await context.loop.readBarrier();
-      return toProtoRangeResponse(context.state.kv.range(rangeRequest), header);
-    }),
+    range: unary(
+      context,
+      'etcdserverpb.KV/Range',
+      async (request: RangeRequest): Promise<RangeResponse> => {
+        const rangeRequest = toRangeRequest(request);
+        if (!request.serializable) await context.loop.readBarrier();
+        return toProtoRangeResponse(context.state.kv.range(rangeRequest), header);
+      },
+    ),
 
-    put: unary(context, 'Put', async (request: PutRequest, metadata): Promise<PutResponse> => {
-      const putRequest = toPutRequest(request);
-      checkKey(putRequest.key);
-      checkValue(putRequest.value);
-      validatePut(putRequest);
-      const response = await propose({ put: putRequest }, metadata);
-      if (!('put' in response)) throw new Error('put answered with another response');
-      return toProtoPutResponse(response.put, header);
-    }),
+    put: unary(
+      context,
+      'etcdserverpb.KV/Put',
+      async (request: PutRequest, metadata): Promise<PutResponse> => {
+        const putRequest = toPutRequest(request);
+        checkKey(putRequest.key);
+        checkValue(putRequest.value);
+        validatePut(putRequest);
+        const response = await propose({ put: putRequest }, metadata);
+        if (!('put' in response)) throw new Error('put answered with another response');
+        return toProtoPutResponse(response.put, header);
+      },
+    ),
 
     deleteRange: unary(
       context,
-      'DeleteRange',
+      'etcdserverpb.KV/DeleteRange',
       async (request: DeleteRangeRequest, metadata): Promise<DeleteRangeResponse> => {
         const deleteRequest = toDeleteRangeRequest(request);
         checkKey(deleteRequest.key);
@@ -122,22 +130,26 @@ export function createKvService(context: ServiceContext): KVServer {
       },
     ),
 
-    txn: unary(context, 'Txn', async (request: TxnRequest, metadata): Promise<TxnResponse> => {
-      const txnRequest = toTxnRequest(request);
-      validateTxn(txnRequest, context.limits.txnOpsMax);
-      if (isReadOnlyTxn(txnRequest)) {
-        // A transaction that only reads is served like a linearizable read, without the log.
-        await context.loop.readBarrier();
-        return toProtoTxnResponse(context.state.kv.txn(txnRequest), header);
-      }
-      const response = await propose({ txn: txnRequest }, metadata);
-      if (!('txn' in response)) throw new Error('txn answered with another response');
-      return toProtoTxnResponse(response.txn, header);
-    }),
+    txn: unary(
+      context,
+      'etcdserverpb.KV/Txn',
+      async (request: TxnRequest, metadata): Promise<TxnResponse> => {
+        const txnRequest = toTxnRequest(request);
+        validateTxn(txnRequest, context.limits.txnOpsMax);
+        if (isReadOnlyTxn(txnRequest)) {
+          // A transaction that only reads is served like a linearizable read, without the log.
+          await context.loop.readBarrier();
+          return toProtoTxnResponse(context.state.kv.txn(txnRequest), header);
+        }
+        const response = await propose({ txn: txnRequest }, metadata);
+        if (!('txn' in response)) throw new Error('txn answered with another response');
+        return toProtoTxnResponse(response.txn, header);
+      },
+    ),
 
     compact: unary(
       context,
-      'Compact',
+      'etcdserverpb.KV/Compact',
       (request: CompactionRequest): Promise<CompactionResponse> => {
         // raftkv keeps no history (every read is at the current revision), so there is nothing
         // to compact; saying so is better than pretending to have compacted.

@@ -32,42 +32,50 @@ export function createMaintenanceService(
   options: MaintenanceOptions,
 ): MaintenanceServer {
   return {
-    status: unary(context, 'Status', (request: StatusRequest): Promise<StatusResponse> => {
-      void request;
-      const status = context.loop.status();
-      const dataBytes = options.dataBytes();
-      return Promise.resolve({
-        header: responseHeader(context, context.state.kv.revision()),
-        version: REPORTED_VERSION,
-        dbSize: dataBytes,
-        leader: status.leaderId,
-        raftIndex: status.commitIndex,
-        raftTerm: status.term,
-        raftAppliedIndex: context.loop.applied(),
-        errors: [],
-        dbSizeInUse: dataBytes,
-        isLearner: status.configuration.learners.includes(context.selfId),
-      });
-    }),
+    status: unary(
+      context,
+      'etcdserverpb.Maintenance/Status',
+      (request: StatusRequest): Promise<StatusResponse> => {
+        void request;
+        const status = context.loop.status();
+        const dataBytes = options.dataBytes();
+        return Promise.resolve({
+          header: responseHeader(context, context.state.kv.revision()),
+          version: REPORTED_VERSION,
+          dbSize: dataBytes,
+          leader: status.leaderId,
+          raftIndex: status.commitIndex,
+          raftTerm: status.term,
+          raftAppliedIndex: context.loop.applied(),
+          errors: [],
+          dbSizeInUse: dataBytes,
+          isLearner: status.configuration.learners.includes(context.selfId),
+        });
+      },
+    ),
 
-    alarm: unary(context, 'Alarm', (request: AlarmRequest): Promise<AlarmResponse> => {
-      if (request.action !== AlarmRequest_AlarmAction.GET) {
-        return Promise.reject(
-          new ServerError(
-            'UNIMPLEMENTED',
-            "raftkv: field 'action' of Alarm: only GET is implemented (raftkv raises no alarms)",
-          ),
-        );
-      }
-      return Promise.resolve({
-        header: responseHeader(context, context.state.kv.revision()),
-        alarms: [],
-      });
-    }),
+    alarm: unary(
+      context,
+      'etcdserverpb.Maintenance/Alarm',
+      (request: AlarmRequest): Promise<AlarmResponse> => {
+        if (request.action !== AlarmRequest_AlarmAction.GET) {
+          return Promise.reject(
+            new ServerError(
+              'UNIMPLEMENTED',
+              "raftkv: field 'action' of Alarm: only GET is implemented (raftkv raises no alarms)",
+            ),
+          );
+        }
+        return Promise.resolve({
+          header: responseHeader(context, context.state.kv.revision()),
+          alarms: [],
+        });
+      },
+    ),
 
     moveLeader: unary(
       context,
-      'MoveLeader',
+      'etcdserverpb.Maintenance/MoveLeader',
       async (request: MoveLeaderRequest): Promise<MoveLeaderResponse> => {
         const status = context.loop.status();
         if (status.role !== 'leader') {

@@ -280,6 +280,14 @@ export const NODE_CONFIG_OPTIONS: { readonly [K in keyof NodeConfig]: OptionSpec
       description: 'Snapshot files kept; older ones are deleted.',
       default: fixed(2),
     }),
+    walSegmentBytes: byteSizeOption({
+      flag: 'wal-segment-bytes',
+      group: 'Snapshots',
+      min: MIB,
+      max: GIB,
+      description: 'Size of each preallocated WAL segment file (zero-filled before use).',
+      default: fixedBytes(64 * MIB),
+    }),
 
     logLevel: enumOption({
       flag: 'log-level',

@@ -71,6 +71,8 @@ export interface NodeConfig {
   readonly snapshotEntriesThreshold: number;
   readonly snapshotBytesThreshold: number;
   readonly snapshotsRetained: number;
+  /** `--wal-segment-bytes`: target size of each preallocated WAL segment. */
+  readonly walSegmentBytes: number;
 
   // Observability
   readonly logLevel: LogLevel;

@@ -70,6 +70,7 @@ describe('parseNodeConfig defaults', () => {
       snapshotEntriesThreshold: 10_000,
       snapshotBytesThreshold: 256 * 1024 * 1024,
       snapshotsRetained: 2,
+      walSegmentBytes: 64 * 1024 * 1024,
       logLevel: 'info',
       logFormat: 'json',
       isProcessMetricsEnabled: true,

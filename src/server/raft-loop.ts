@@ -453,6 +453,12 @@ export class RaftLoop {
 
   private async handleReady(ready: Ready): Promise<void> {
     const { snapshot, entries, hardState } = ready;
+    // A leader's own messages promise nothing about its disk, so they may go out while it
+    // writes (Raft thesis §10.2.1): follower and leader writes then overlap. It counts itself
+    // toward a commit only in a later pass, after this write is durable, because the loop
+    // handles acknowledgements only once this pass is over.
+    const isSentEarly = ready.messages.length > 0 && ready.messages.every(isLeaderMessage);
+    if (isSentEarly) this.options.send(ready.messages);
     if (snapshot !== null || entries.length > 0 || hardState !== null) {
       await this.options.storage.persist({
         snapshot: snapshot ?? undefined,
@@ -476,7 +482,7 @@ export class RaftLoop {
         this.options.observer.onCommitIndex(hardState.commitIndex);
       }
     }
-    if (ready.messages.length > 0) this.options.send(ready.messages);
+    if (!isSentEarly && ready.messages.length > 0) this.options.send(ready.messages);
     this.applyCommitted(ready.committedEntries);
     for (const readState of ready.readStates) {
       const round = this.readRounds.get(readState.readContext);
@@ -616,6 +622,20 @@ export class RaftLoop {
   private removeConfigurationWaiter(waiter: ConfigurationWaiter): void {
     const position = this.configurationWaiters.indexOf(waiter);
     if (position >= 0) this.configurationWaiters.splice(position, 1);
+  }
+}
+
+/** Messages only a leader sends; none of them acknowledges anything this member persisted. */
+function isLeaderMessage(message: Message): boolean {
+  switch (message.kind) {
+    case 'appendRequest':
+    case 'heartbeatRequest':
+    case 'installSnapshotRequest':
+    case 'timeoutNowRequest':
+    case 'readIndexResponse':
+      return true;
+    default:
+      return false;
   }
 }
 
