@@ -127,8 +127,13 @@ export default defineConfig([
   },
   {
     name: 'raftkv/console-allowed',
-    files: ['test/sim/main.ts', 'bench/**', 'src/cli/**'],
+    files: ['test/sim/main.ts', 'bench/**', 'src/cli/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    name: 'raftkv/node-scripts',
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   ...pureImportBlocks,
   {
