@@ -14,6 +14,11 @@ export const ExitCode = {
   usage: 2,
   /** A file or directory named on the command line cannot be found or read. */
   unreadable: 3,
+  /**
+   * No endpoint could be reached, or the cluster did not answer in time or could not serve the
+   * request (gRPC UNAVAILABLE or DEADLINE_EXCEEDED: no leader, no quorum, request timed out).
+   */
+  unavailable: 4,
   /** A bug in raftkv (an unexpected exception); the stack is printed on stderr. */
   internalError: 70,
 } as const;

@@ -41,17 +41,32 @@ const COMMANDS: readonly Command[] = [
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 
+/**
+ * Synopses up to this long share one summary column; a longer one puts its summary on the next
+ * line, so that one long synopsis does not push every summary to the right.
+ */
+const SYNOPSIS_COLUMN_MAX = 26;
+
 function generalUsage(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.synopsis.length));
-  const lines = COMMANDS.map(
-    (command) => `  ${command.synopsis.padEnd(width)}  ${command.summary}`,
+  const entries: (readonly [string, string])[] = [
+    ...COMMANDS.map((command) => [command.synopsis, command.summary] as const),
+    ['help [COMMAND]', "show this help, or a command's"],
+  ];
+  const width = Math.max(
+    ...entries
+      .map(([synopsis]) => synopsis.length)
+      .filter((length) => length <= SYNOPSIS_COLUMN_MAX),
+  );
+  const lines = entries.map(([synopsis, summary]) =>
+    synopsis.length <= width
+      ? `  ${synopsis.padEnd(width)}  ${summary}`
+      : `  ${synopsis}\n  ${' '.repeat(width)}  ${summary}`,
   );
   return [
     'Usage: raftkv COMMAND [ARGUMENTS]',
     '',
     'Commands:',
     ...lines,
-    `  ${'help [COMMAND]'.padEnd(width)}  show this help, or a command's`,
     '',
     "Run 'raftkv help COMMAND' or 'raftkv COMMAND --help' for a command's options.",
     'Commands that talk to a cluster take --endpoints host:port,... (default: $RAFTKV_ENDPOINTS,',
