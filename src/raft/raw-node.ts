@@ -113,6 +113,32 @@ export class RawNode {
     });
   }
 
+  /**
+   * The transport lost its connection to `peerId` in a way that suggests the process is gone
+   * (the connection was reset). If `peerId` is this follower's leader, the follower forgets it:
+   * it no longer holds a leader lease against campaigns and counts as past its base election
+   * timeout, so the shell may call {@link campaign} at once instead of waiting a whole election
+   * timeout. Safe against a false alarm: with PreVote, a campaign cannot disrupt a leader that
+   * the others still hear from; and a heartbeat from the leader restores it. Returns whether
+   * the leader was forgotten.
+   */
+  reportLeaderLost(peerId: NodeId): boolean {
+    return this.input(() => {
+      const raft = this.raft;
+      if (raft.role !== 'follower' || peerId === 0 || raft.leaderId !== peerId) return false;
+      raft.logger.info(
+        { nodeId: raft.id, term: raft.term, leaderId: peerId },
+        'connection to the leader lost: lease dropped',
+      );
+      raft.leaderId = 0;
+      raft.electionElapsedTicks = Math.max(
+        raft.electionElapsedTicks,
+        raft.options.electionTimeoutTicks,
+      );
+      return true;
+    });
+  }
+
   /** The transport finished (or failed) sending a snapshot to a peer. */
   reportSnapshotStatus(peerId: NodeId, isSuccess: boolean): void {
     this.input(() => {

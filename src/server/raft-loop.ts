@@ -116,7 +116,8 @@ type InboxItem =
   | { readonly kind: 'unreachable'; readonly peerId: NodeId }
   | { readonly kind: 'snapshotStatus'; readonly peerId: NodeId; readonly isSuccess: boolean }
   | { readonly kind: 'transfer'; readonly targetId: NodeId; readonly done: TransferCallback }
-  | { readonly kind: 'campaign' };
+  | { readonly kind: 'campaign' }
+  | { readonly kind: 'campaignIfLeaderless' };
 
 type TransferCallback = (error: ServerError | null) => void;
 
@@ -319,6 +320,20 @@ export class RaftLoop {
     this.configurationWaiters.length = 0;
   }
 
+  /**
+   * The leader's connection broke (its process is likely gone): campaign after a random delay
+   * of up to two ticks instead of a whole election timeout. The delay spreads the survivors'
+   * campaigns apart so that one usually wins the first round.
+   */
+  private scheduleEarlyCampaign(): void {
+    const delayMs = Math.random() * 2 * this.options.tickIntervalMs;
+    const timer = setTimeout(() => {
+      this.inbox.push({ kind: 'campaignIfLeaderless' });
+      this.schedulePass();
+    }, delayMs);
+    timer.unref();
+  }
+
   private admissionRefusal(): ServerError | null {
     if (this.isStopped) return new ServerError('STOPPING', 'etcdserver: server stopped');
     if (this.proposals.size + this.readBatch.length >= this.options.pendingRequestsMax) {
@@ -381,7 +396,13 @@ export class RaftLoop {
           break;
         case 'unreachable':
           rawNode.reportUnreachable(item.peerId);
+          if (rawNode.reportLeaderLost(item.peerId)) this.scheduleEarlyCampaign();
           break;
+        case 'campaignIfLeaderless': {
+          const status = rawNode.status();
+          if (status.role === 'follower' && status.leaderId === NO_NODE) rawNode.campaign();
+          break;
+        }
         case 'snapshotStatus':
           rawNode.reportSnapshotStatus(item.peerId, item.isSuccess);
           break;
