@@ -63,17 +63,16 @@ export function createKvService(context: ServiceContext): KVServer {
       session: sessionFromMetadata(metadata),
       command: encodeCommand(request),
     });
-    if (data.byteLength > context.limits.requestBytesMax) {
-      throw new ServerError(
-        'REQUEST_TOO_LARGE',
-        `etcdserver: request is too large (limit request-bytes-max = ${context.limits.requestBytesMax})`,
-      );
-    }
+    if (data.byteLength > context.limits.requestBytesMax) throw requestTooLarge();
     const outcome = await loop.propose(requestNumber, data);
     if (outcome.kind === 'refused') throw outcome.error satisfies KvError;
     if (outcome.response === undefined) throw new Error('kv write applied without a response');
     return outcome.response;
   };
+
+  /** etcd's exact text: etcd clients recognise this error by its message. */
+  const requestTooLarge = (): ServerError =>
+    new ServerError('REQUEST_TOO_LARGE', 'etcdserver: request is too large');
 
   const checkKey = (key: Uint8Array): void => {
     if (key.byteLength > context.limits.keyBytesMax) {

@@ -72,13 +72,11 @@ export function toRangeRequest(request: ProtoRangeRequest): kv.RangeRequest {
   if (sortTarget === undefined) throw unimplemented('sort_target');
   if (sortOrder === 'descend') throw unimplemented('sort_order');
   if (sortTarget !== 'key') throw unimplemented('sort_target');
-  if (request.limit < 0) {
-    throw new ServerError('INVALID_ARGUMENT', "raftkv: field 'limit' must not be negative");
-  }
   return {
     key: request.key,
     rangeEnd: request.rangeEnd,
-    limit: request.limit,
+    // etcd treats a negative limit as no limit (`etcdctl get --limit=-1`).
+    limit: Math.max(0, request.limit),
     countOnly: request.countOnly,
     keysOnly: request.keysOnly,
     serializable: request.serializable,

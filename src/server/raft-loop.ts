@@ -17,6 +17,7 @@ import {
   type ConfigurationState,
   type DropReason,
   type Entry,
+  memberIds,
   type HardState,
   type MemoryStorage,
   type Message,
@@ -136,6 +137,12 @@ export class RaftLoop {
   /** Proposals by request number, in proposal order. */
   private readonly proposals = new Map<number, ProposalWaiter>();
   private heldProposalCount = 0;
+  /**
+   * Proposals and reads that arrived since the core last saw them. Only these make another pass
+   * run at once; work the core refused for want of a leader waits for the next tick or message
+   * (re-offering it in a tight loop would starve timers and I/O).
+   */
+  private isNewWorkWaiting = false;
   private nextRequestNumber = 1;
   /** Reads waiting to be sent in the next round. */
   private readBatch: ReadWaiter[] = [];
@@ -151,6 +158,8 @@ export class RaftLoop {
   private lastSoftState: SoftState;
   private configuration: ConfigurationState;
   private isRemovedReported = false;
+  /** Whether a configuration including this member has been in force here. */
+  private wasMember = false;
   private passStartedAt = performance.now();
   /** Resolves when the loop is idle; used by stop(). */
   private idleWaiters: (() => void)[] = [];
@@ -162,6 +171,7 @@ export class RaftLoop {
     this.appliedIndex = status.appliedIndex;
     this.lastSoftState = { leaderId: status.leaderId, role: status.role };
     this.configuration = status.configuration;
+    this.wasMember = memberIds(status.configuration).includes(options.selfId);
   }
 
   /** Starts ticking. */
@@ -236,6 +246,7 @@ export class RaftLoop {
       );
       this.proposals.set(requestNumber, { data, resolve, reject, timer, isProposed: false });
       this.heldProposalCount++;
+      this.isNewWorkWaiting = true;
       this.options.observer.onPendingProposals(this.proposals.size);
       this.schedulePass();
     });
@@ -256,6 +267,7 @@ export class RaftLoop {
         timer: setTimeout(() => settleRead(waiter, timeoutError()), this.options.requestTimeoutMs),
       };
       this.readBatch.push(waiter);
+      this.isNewWorkWaiting = true;
       this.schedulePass();
     });
   }
@@ -377,8 +389,7 @@ export class RaftLoop {
     return (
       this.inbox.length > 0 ||
       this.pendingTicks > 0 ||
-      this.readBatch.length > 0 ||
-      (this.heldProposalCount > 0 && this.lastSoftState.leaderId !== NO_NODE) ||
+      this.isNewWorkWaiting ||
       this.configurationWaiters.some((waiter) => waiter.appended === null)
     );
   }
@@ -414,6 +425,7 @@ export class RaftLoop {
           break;
       }
     }
+    this.isNewWorkWaiting = false;
     this.proposeHeld();
     this.proposeConfigurationChanges();
     this.startReadRound();
@@ -583,6 +595,8 @@ export class RaftLoop {
     this.lastSoftState = softState;
     this.options.observer.onSoftState(softState, term);
     if (previous.leaderId === softState.leaderId) return;
+    // Held proposals and reads can go to the new leader now.
+    if (softState.leaderId !== NO_NODE) this.isNewWorkWaiting = true;
     // Reads sent to a leader that is gone would never be confirmed; reads are idempotent, so
     // send them again to the new leader.
     for (const [readContext, round] of this.readRounds) {
@@ -592,14 +606,18 @@ export class RaftLoop {
     }
   }
 
+  /**
+   * Reports the removal of this member once a configuration without it is applied after one
+   * with it. A member being added first installs a snapshot older than its own addition (a
+   * configuration without it), which is not a removal.
+   */
   private checkRemoved(status: Status): void {
-    const { configuration } = status;
-    const isMember =
-      configuration.voters.includes(this.options.selfId) ||
-      configuration.votersOutgoing.includes(this.options.selfId) ||
-      configuration.learners.includes(this.options.selfId) ||
-      configuration.learnersNext.includes(this.options.selfId);
-    if (isMember || configuration.voters.length === 0 || this.isRemovedReported) return;
+    const isMember = memberIds(status.configuration).includes(this.options.selfId);
+    if (isMember) {
+      this.wasMember = true;
+      return;
+    }
+    if (!this.wasMember || this.isRemovedReported) return;
     this.isRemovedReported = true;
     this.options.onRemoved();
   }

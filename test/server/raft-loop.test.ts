@@ -69,6 +69,22 @@ describe('RaftLoop', () => {
     await expect(outcome).rejects.toThrow('etcdserver: request timed out');
   });
 
+  it('times out a read while there is no leader and keeps running (no busy loop)', async () => {
+    cluster = new LoopCluster([1, 2, 3], { requestTimeoutMs: 300 });
+    cluster.start();
+    const leaderId = await cluster.waitForLeader();
+    const followerId = [1, 2, 3].find((id) => id !== leaderId) ?? 1;
+    const follower = cluster.member(followerId);
+    follower.isDisconnected = true;
+    await expect.poll(() => follower.loop.status().leaderId, { timeout: 3000 }).toBe(0);
+    // A spinning loop would starve the timers: the read could never time out.
+    await expect(follower.loop.readBarrier()).rejects.toThrow('etcdserver: request timed out');
+    // Still alive: once reconnected it follows the leader again and serves reads.
+    follower.isDisconnected = false;
+    await expect.poll(() => follower.loop.status().leaderId, { timeout: 3000 }).not.toBe(0);
+    await follower.loop.readBarrier();
+  });
+
   it('transfers leadership on request', async () => {
     cluster = new LoopCluster([1, 2, 3]);
     cluster.start();
