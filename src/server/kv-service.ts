@@ -107,6 +107,10 @@ export function createKvService(context: ServiceContext): KVServer {
       'etcdserverpb.KV/Put',
       async (request: PutRequest, metadata): Promise<PutResponse> => {
         const putRequest = toPutRequest(request);
+        // The whole request first, as etcd checks it (--request-bytes-max), then raftkv's own
+        // key and value limits, which are named in their messages.
+        const requestBytes = putRequest.key.byteLength + putRequest.value.byteLength;
+        if (requestBytes > context.limits.requestBytesMax) throw requestTooLarge();
         checkKey(putRequest.key);
         checkValue(putRequest.value);
         validatePut(putRequest);

@@ -88,7 +88,7 @@ export interface NodeObservers {
   readonly metricsText: () => Promise<{ readonly contentType: string; readonly text: string }>;
 }
 
-const PUBLISH_RETRY_MS = 1000;
+const PUBLISH_RETRY_MS = 200;
 /** A loop pass must have run within this long for /livez to pass. */
 const LIVENESS_STALL_MS = 10_000;
 
