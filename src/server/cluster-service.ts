@@ -184,7 +184,8 @@ export function createClusterService(context: ServiceContext): ClusterServer {
         requireMember(request.ID);
         checkQuorumAfterRemoval(context, request.ID);
         await changeConfiguration({ changes: [{ kind: 'removeNode', nodeId: request.ID }] });
-        await proposeMemberChange({ kind: 'unregister', id: request.ID });
+        // The registry record goes when the configuration without the member is applied
+        // (RaftLoop.forgetRemovedMembers), also on a leader that removed itself.
         context.logger.info({ memberId: request.ID }, 'member removed');
         return { header: header(), members: members() };
       },

@@ -54,6 +54,11 @@ export class MemberRegistry {
     return this.list().find((member) => member.peerUrls.includes(peerUrl));
   }
 
+  /** Deletes the record of `id` (a member that left the configuration). */
+  delete(id: NodeId): void {
+    this.members.delete(id);
+  }
+
   /** Adds or replaces a record (bootstrap and `register`). */
   set(member: MemberRecord): void {
     this.members.set(member.id, member);

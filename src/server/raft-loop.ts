@@ -17,6 +17,7 @@ import {
   type ConfigurationState,
   type DropReason,
   type Entry,
+  isJoint,
   memberIds,
   type HardState,
   type MemoryStorage,
@@ -583,11 +584,25 @@ export class RaftLoop {
     const status = this.rawNode.status();
     if (ready.softState !== null) this.onSoftStateChange(ready.softState, status.term);
     if (status.configuration !== this.configuration) {
+      this.forgetRemovedMembers(this.configuration, status.configuration);
       this.configuration = status.configuration;
       this.options.observer.onConfigurationApplied(status.configuration);
       this.checkRemoved(status);
     }
     this.serveReads();
+  }
+
+  /**
+   * Deletes the registry records of members the applied configuration no longer holds, once no
+   * joint configuration needs them. Every member applies the same configuration entries, so the
+   * registry stays identical everywhere; a removed member's peer URL becomes free at once.
+   */
+  private forgetRemovedMembers(previous: ConfigurationState, next: ConfigurationState): void {
+    if (isJoint(next)) return;
+    const remaining = new Set(memberIds(next));
+    for (const id of memberIds(previous)) {
+      if (!remaining.has(id)) this.options.state.members.delete(id);
+    }
   }
 
   private onSoftStateChange(softState: SoftState, term: Term): void {
