@@ -23,11 +23,13 @@ export function createNodeObservers(
   sample(status: Status, appliedIndex: number): void;
 } {
   let role: Role = 'follower';
+  let currentTerm = 0;
   let leaderId: NodeId = 0;
   let members: NodeId[] = [];
   return {
     loop: {
       onSoftState: (softState, term) => {
+        currentTerm = term;
         metrics.setTerm(term);
         metrics.setLeader(softState.leaderId);
         if (softState.role !== role) {
@@ -64,6 +66,7 @@ export function createNodeObservers(
         logger.info(
           {
             configuration: describeConfiguration(configuration),
+            term: currentTerm,
             reason: 'membership change applied',
           },
           'membership changed',
@@ -78,6 +81,7 @@ export function createNodeObservers(
     roundTrip: (peerId, seconds) => metrics.observePeerRoundTripSeconds(peerId, seconds),
     metricsText: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
     sample: (status, appliedIndex) => {
+      currentTerm = status.term;
       metrics.setTerm(status.term);
       metrics.setCommitIndex(status.commitIndex);
       metrics.setAppliedIndex(appliedIndex);
