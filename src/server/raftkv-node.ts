@@ -8,8 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 
-import { Server as GrpcServer } from '@grpc/grpc-js';
-
 import type { Logger, NodeId } from '../common/index.js';
 import { ClusterService, KVService, MaintenanceService } from '../generated/etcdserverpb/rpc.js';
 import {
@@ -27,12 +25,12 @@ import { type DiscoverAnswer, discover, PeerTransport } from '../transport/index
 import { createClusterService } from './cluster-service.js';
 import { encodeEnvelope } from './entry-envelope.js';
 import { type HealthCheck, startHttpEndpoints } from './http-endpoints.js';
-import { listenGrpc, type GrpcListener } from './grpc-listener.js';
 import { createKvService } from './kv-service.js';
 import { createMaintenanceService } from './maintenance-service.js';
 import { resolveStartIdentity, type StartIdentity } from './member-bootstrap.js';
 import { encodeMemberChange, MemberRegistry } from './member-registry.js';
 import { type LoopObserver, RaftLoop } from './raft-loop.js';
+import { UnaryGrpcServer } from './unary-grpc-server.js';
 import { ReplicatedState } from './replicated-state.js';
 import type { RequestLimits, RequestObserver, ServiceContext } from './service-context.js';
 
@@ -106,8 +104,7 @@ export class RaftkvNode {
     private readonly state: ReplicatedState,
     readonly loop: RaftLoop,
     private readonly transport: PeerTransport,
-    private readonly grpcServer: GrpcServer,
-    private readonly grpcListener: GrpcListener,
+    private readonly grpcServer: UnaryGrpcServer,
     private readonly httpServer: HttpServer,
     readonly clientPort: number,
     abort: AbortController,
@@ -235,18 +232,20 @@ export class RaftkvNode {
         return url === undefined ? undefined : addressOfUrl(url);
       },
     };
-    const grpcServer = new GrpcServer({
-      'grpc.max_receive_message_length': options.limits.requestBytesMax + 64 * 1024,
-      'grpc.max_concurrent_streams': 10_000,
-    });
+    const grpcServer = new UnaryGrpcServer();
     grpcServer.addService(KVService, createKvService(context));
     grpcServer.addService(ClusterService, createClusterService(context));
     grpcServer.addService(
       MaintenanceService,
       createMaintenanceService(context, { dataBytes: () => 0 }),
     );
-    const grpcListener = await listenGrpc(grpcServer, options.listenHost, options.clientPort);
-    const clientPort = grpcListener.port;
+    const clientPort = await grpcServer.listen({
+      host: options.listenHost,
+      port: options.clientPort,
+      receiveMessageBytesMax: options.limits.requestBytesMax + 64 * 1024,
+      concurrentStreamsMax: 10_000,
+      logger,
+    });
     const httpServer = await startHttpEndpoints({
       host: options.listenHost,
       port: options.httpPort,
@@ -262,7 +261,6 @@ export class RaftkvNode {
       loop,
       transport,
       grpcServer,
-      grpcListener,
       httpServer,
       clientPort,
       abort,
@@ -359,17 +357,7 @@ export class RaftkvNode {
   }
 
   private shutdownGrpc(waitMs: number): Promise<void> {
-    this.grpcListener.close();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.grpcServer.forceShutdown();
-        resolve();
-      }, waitMs);
-      this.grpcServer.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.grpcServer.close(waitMs);
   }
 
   private async handleRemoved(): Promise<void> {
