@@ -119,7 +119,7 @@ type InboxItem =
   | { readonly kind: 'snapshotStatus'; readonly peerId: NodeId; readonly isSuccess: boolean }
   | { readonly kind: 'transfer'; readonly targetId: NodeId; readonly done: TransferCallback }
   | { readonly kind: 'campaign' }
-  | { readonly kind: 'campaignIfLeaderless' };
+  | { readonly kind: 'campaignIfLeaderless'; readonly term: Term };
 
 type TransferCallback = (error: ServerError | null) => void;
 
@@ -334,14 +334,23 @@ export class RaftLoop {
   }
 
   /**
-   * The leader's connection broke (its process is likely gone): campaign after a random delay
-   * of up to two ticks instead of a whole election timeout. The delay spreads the survivors'
-   * campaigns apart so that one usually wins the first round.
+   * The leader's connection broke (its process is likely gone): campaign soon instead of after
+   * a whole election timeout. The survivors take turns by rank (their position among the other
+   * voters, one tick apart, plus up to half a tick of jitter): two survivors that campaigned at
+   * once would split the vote and then wait a whole randomized election timeout
+   * (bench:failover measured 1.5 s for such a kill with purely random delays).
    */
-  private scheduleEarlyCampaign(): void {
-    const delayMs = Math.random() * 2 * this.options.tickIntervalMs;
+  private scheduleEarlyCampaign(lostLeaderId: NodeId): void {
+    const voters = this.rawNode
+      .status()
+      .configuration.voters.filter((id) => id !== lostLeaderId)
+      .sort((a, b) => a - b);
+    const rank = Math.max(0, voters.indexOf(this.options.selfId));
+    const tickMs = this.options.tickIntervalMs;
+    const delayMs = rank * tickMs + Math.random() * (tickMs / 2);
+    const term = this.rawNode.status().term;
     const timer = setTimeout(() => {
-      this.inbox.push({ kind: 'campaignIfLeaderless' });
+      this.inbox.push({ kind: 'campaignIfLeaderless', term });
       this.schedulePass();
     }, delayMs);
     timer.unref();
@@ -408,11 +417,14 @@ export class RaftLoop {
           break;
         case 'unreachable':
           rawNode.reportUnreachable(item.peerId);
-          if (rawNode.reportLeaderLost(item.peerId)) this.scheduleEarlyCampaign();
+          if (rawNode.reportLeaderLost(item.peerId)) this.scheduleEarlyCampaign(item.peerId);
           break;
         case 'campaignIfLeaderless': {
+          // Only if no one else started an election meanwhile (the term would have moved):
+          // a second campaign would disrupt the first and cost a whole election timeout.
           const status = rawNode.status();
-          if (status.role === 'follower' && status.leaderId === NO_NODE) rawNode.campaign();
+          const isStillLeaderless = status.role === 'follower' && status.leaderId === NO_NODE;
+          if (isStillLeaderless && status.term === item.term) rawNode.campaign();
           break;
         }
         case 'snapshotStatus':
