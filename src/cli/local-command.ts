@@ -91,6 +91,14 @@ async function runLocalStart(commandArguments: readonly string[]): Promise<ExitC
     }
   }
   cluster.startAll();
+  // If this launcher exits for any other reason, do not leave its members running.
+  process.once('exit', () => {
+    for (const member of cluster.members) {
+      if (member.process?.pid !== undefined && member.process.exitCode === null) {
+        process.kill(member.process.pid, 'SIGTERM');
+      }
+    }
+  });
   const endpoints = cluster.clientEndpoints.join(',');
   printWelcome(cluster, endpoints, options);
   await new Promise<void>((resolve) => {
@@ -100,8 +108,10 @@ async function runLocalStart(commandArguments: readonly string[]): Promise<ExitC
       console.log('\nstopping every member (leadership is handed over first)...');
       void cluster.stopAll().then(resolve);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // `on`, not `once`: Ctrl-C reaches npm, scripts/start.mjs and this process together, and a
+    // forwarded second signal must not kill the launcher halfway through stopping the members.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   console.log('all members stopped; data kept in', path.resolve(options.dataRoot));
   return ExitCode.success;
