@@ -317,7 +317,7 @@ export class RaftkvNode {
     clearTimeout(this.publishTimer);
     const deadline = performance.now() + this.options.shutdownTimeoutMs;
     await this.handOverLeadership(Math.min(this.options.shutdownTimeoutMs / 2, 3000));
-    await this.shutdownGrpc(Math.max(0, deadline - performance.now()) / 2);
+    await this.grpcServer.close(Math.max(0, deadline - performance.now()) / 2);
     await this.loop.stop();
     await this.transport.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
@@ -354,10 +354,6 @@ export class RaftkvNode {
     while (this.loop.status().role === 'leader' && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-  }
-
-  private shutdownGrpc(waitMs: number): Promise<void> {
-    return this.grpcServer.close(waitMs);
   }
 
   private async handleRemoved(): Promise<void> {

@@ -26,7 +26,10 @@ export interface KeyValue {
   /** Number of modifications since the last creation; a delete resets it to zero. */
   version: number;
   value: Buffer;
-  /** Lease id attached to the key (raftkv: always 0, leases are not implemented yet). */
+  /**
+   * Lease id attached to the key. raftkv answers 0: a put that names a lease is refused with
+   * UNIMPLEMENTED (see README, "Differences from etcd").
+   */
   lease: number;
 }
 
