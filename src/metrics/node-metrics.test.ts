@@ -88,6 +88,7 @@ const EXPECTED_TYPES: Readonly<Record<string, ParsedMetricFamily['type']>> = {
   raftkv_wal_fsyncs_total: 'COUNTER',
   raftkv_snapshot_install_total: 'COUNTER',
   raftkv_server_slow_apply_total: 'COUNTER',
+  raftkv_server_read_index_retries_total: 'COUNTER',
   raftkv_build_info: 'GAUGE',
 };
 

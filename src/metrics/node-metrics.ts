@@ -71,6 +71,8 @@ export interface NodeMetrics {
   snapshotInstalled(): void;
   /** Applying one batch of committed entries took `seconds`; slow ones are counted. */
   observeApplySeconds(seconds: number): void;
+  /** `count` linearizable reads were asked of the leader again: their request went unanswered. */
+  readIndexRetried(count: number): void;
 
   /** A round trip to `peer` (a heartbeat and its answer) took `seconds`. */
   observePeerRoundTripSeconds(peer: NodeId, seconds: number): void;
@@ -150,6 +152,10 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     'raftkv_server_slow_apply_total',
     `Applies of committed entries that took ${slowApplySeconds} s or longer.`,
   );
+  const readIndexRetries = counter(
+    'raftkv_server_read_index_retries_total',
+    'Linearizable reads a follower asked the leader for again after no answer came.',
+  );
   const peerRoundTrip = new Histogram({
     name: 'raftkv_peer_round_trip_time_seconds',
     help: 'Round trip time of messages to each peer.',
@@ -224,6 +230,7 @@ export function createNodeMetrics(options: NodeMetricsOptions = {}): NodeMetrics
     observeApplySeconds(seconds) {
       if (seconds >= slowApplySeconds) slowApplies.inc();
     },
+    readIndexRetried: (count) => readIndexRetries.inc(count),
     observePeerRoundTripSeconds: (peer, seconds) =>
       peerRoundTrip.observe({ peer: String(peer) }, seconds),
     setFollowerMatchIndex: (peer, index) => followerMatchIndex.set({ peer: String(peer) }, index),

@@ -59,6 +59,7 @@ export function createNodeObservers(
       onProposalsFailed: (count) => metrics.proposalsFailed(count),
       onPendingProposals: (count) => metrics.setProposalsPending(count),
       onSnapshotSaved: (seconds) => logger.info({ seconds }, 'local snapshot saved'),
+      onReadRetried: (count) => metrics.readIndexRetried(count),
       onConfigurationApplied: (configuration: ConfigurationState) => {
         const next = memberIds(configuration);
         for (const gone of members.filter((id) => !next.includes(id))) metrics.removePeer(gone);

@@ -10,6 +10,8 @@
  * snapshot schedule. Must not: block the event loop for long, call the core between ready() and
  * advance(), acknowledge anything before it is durable.
  */
+import { randomBytes } from 'node:crypto';
+
 import { type Logger, type LogIndex, type NodeId, NO_NODE, type Term } from '../common/index.js';
 import type { KvError, WriteResponse } from '../kv/index.js';
 import {
@@ -51,6 +53,8 @@ export interface LoopObserver {
   onProposalsFailed(count: number): void;
   onPendingProposals(count: number): void;
   onSnapshotSaved(seconds: number): void;
+  /** `count` reads forwarded to the leader went unanswered and were sent again. */
+  onReadRetried(count: number): void;
   onConfigurationApplied(configuration: ConfigurationState): void;
 }
 
@@ -102,7 +106,18 @@ interface ReadRound {
   readonly waiters: ReadWaiter[];
   /** Set when the core confirmed the round; served once applied reaches it. */
   readIndex: LogIndex | null;
+  /** Whether the request went to the leader as a message (which the network may lose). */
+  readonly isForwarded: boolean;
+  /** Ticks since the round started; a forwarded round unanswered for long is sent again. */
+  ticksWaiting: number;
 }
+
+/**
+ * Ticks a read forwarded to the leader may wait for its answer before it is asked again under a
+ * new context: the request or its answer may have been dropped by a full peer queue or a
+ * reconnecting stream, and nothing else would ever answer it (etcd retries after 500 ms too).
+ */
+const READ_RETRY_TICKS = 5;
 
 interface ConfigurationWaiter {
   readonly change: ConfigurationChange;
@@ -148,6 +163,12 @@ export class RaftLoop {
   /** Reads waiting to be sent in the next round. */
   private readBatch: ReadWaiter[] = [];
   private readonly readRounds = new Map<string, ReadRound>();
+  /**
+   * Read contexts must be unique across the cluster and across restarts: the leader keys its
+   * pending reads by context, so a follower reusing another member's (or its own previous
+   * life's) context would never be answered, or be answered with an older read index.
+   */
+  private readonly readContextPrefix: string;
   private nextReadRound = 1;
   private readonly configurationWaiters: ConfigurationWaiter[] = [];
   private isPassScheduled = false;
@@ -173,6 +194,7 @@ export class RaftLoop {
     this.lastSoftState = { leaderId: status.leaderId, role: status.role };
     this.configuration = status.configuration;
     this.wasMember = memberIds(status.configuration).includes(options.selfId);
+    this.readContextPrefix = `${options.selfId}.${randomBytes(6).toString('hex')}.`;
   }
 
   /** Starts ticking. */
@@ -407,6 +429,7 @@ export class RaftLoop {
   /** Feeds everything waiting into the core, ticks and peer messages first. */
   private drainInbox(): void {
     const rawNode = this.rawNode;
+    if (this.pendingTicks > 0) this.retryUnansweredReads(this.pendingTicks);
     for (; this.pendingTicks > 0; this.pendingTicks--) rawNode.tick();
     const inbox = this.inbox;
     this.inbox = [];
@@ -483,7 +506,7 @@ export class RaftLoop {
     const waiters = this.readBatch.filter((waiter) => !waiter.settled);
     this.readBatch = [];
     if (waiters.length === 0) return;
-    const readContext = `r${this.nextReadRound++}`;
+    const readContext = `${this.readContextPrefix}${this.nextReadRound++}`;
     const result = this.rawNode.readIndex(readContext);
     if (result.kind === 'dropped') {
       if (RETRYABLE_DROPS.has(result.reason)) {
@@ -494,7 +517,27 @@ export class RaftLoop {
       for (const waiter of waiters) settleRead(waiter, dropError(result.reason));
       return;
     }
-    this.readRounds.set(readContext, { waiters, readIndex: null });
+    this.readRounds.set(readContext, {
+      waiters,
+      readIndex: null,
+      isForwarded: result.kind === 'forwarded',
+      ticksWaiting: 0,
+    });
+  }
+
+  /** Puts reads whose forwarded request went unanswered for too long into the next round. */
+  private retryUnansweredReads(ticks: number): void {
+    for (const [readContext, round] of this.readRounds) {
+      if (!round.isForwarded || round.readIndex !== null) continue;
+      round.ticksWaiting += ticks;
+      if (round.ticksWaiting < READ_RETRY_TICKS) continue;
+      this.readRounds.delete(readContext);
+      const waiting = round.waiters.filter((waiter) => !waiter.settled);
+      if (waiting.length === 0) continue;
+      this.readBatch.push(...waiting);
+      this.isNewWorkWaiting = true;
+      this.options.observer.onReadRetried(waiting.length);
+    }
   }
 
   private async handleReady(ready: Ready): Promise<void> {

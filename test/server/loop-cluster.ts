@@ -23,6 +23,7 @@ const SILENT_OBSERVER: LoopObserver = {
   onProposalsFailed: () => undefined,
   onPendingProposals: () => undefined,
   onSnapshotSaved: () => undefined,
+  onReadRetried: () => undefined,
   onConfigurationApplied: () => undefined,
 };
 
@@ -36,6 +37,8 @@ export interface LoopMember {
 
 export class LoopCluster {
   readonly members = new Map<NodeId, LoopMember>();
+  /** Messages for which this returns true are lost (as a full peer queue would lose them). */
+  isLost: (message: Message) => boolean = () => false;
 
   constructor(ids: readonly NodeId[], options: { requestTimeoutMs?: number } = {}) {
     const configuration = { ...EMPTY_CONFIGURATION, voters: [...ids] };
@@ -126,6 +129,7 @@ export class LoopCluster {
   private deliver(from: NodeId, messages: readonly Message[]): void {
     const byTarget = new Map<NodeId, Message[]>();
     for (const message of messages) {
+      if (this.isLost(message)) continue;
       const list = byTarget.get(message.to) ?? [];
       list.push(message);
       byTarget.set(message.to, list);

@@ -57,6 +57,36 @@ describe('RaftLoop', () => {
     expect(decoder.decode(read.kvs[0]?.value)).toBe('42');
   });
 
+  it('serves reads that two followers forward at the same moment (read contexts are unique)', async () => {
+    // Both followers start their first read round together: with per-member counters as
+    // contexts they collided at the leader, which answered only one of them.
+    cluster = new LoopCluster([1, 2, 3], { requestTimeoutMs: 3000 });
+    cluster.start();
+    const leaderId = await cluster.waitForLeader();
+    await cluster.write(leaderId, { put: { key: bytes('x'), value: bytes('1') } });
+    const followers = [1, 2, 3].filter((id) => id !== leaderId);
+    const started = Date.now();
+    await Promise.all(followers.map((id) => cluster!.member(id).loop.readBarrier()));
+    // Well before a retry (5 ticks of 5 ms is 25 ms, but under load give it room): the point
+    // is that neither read waited for its deadline.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('asks the leader again when a forwarded read or its answer is lost', async () => {
+    cluster = new LoopCluster([1, 2, 3], { requestTimeoutMs: 3000 });
+    cluster.start();
+    const leaderId = await cluster.waitForLeader();
+    const followerId = [1, 2, 3].find((id) => id !== leaderId) ?? 1;
+    let lostCount = 0;
+    cluster.isLost = (message) => {
+      if (message.kind !== 'readIndexRequest' || lostCount >= 2) return false;
+      lostCount++;
+      return true;
+    };
+    await cluster.member(followerId).loop.readBarrier();
+    expect(lostCount).toBe(2);
+  });
+
   it('holds proposals while there is no leader and fails them with request timed out', async () => {
     cluster = new LoopCluster([1, 2, 3], { requestTimeoutMs: 300 });
     cluster.start();
