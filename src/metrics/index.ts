@@ -12,3 +12,14 @@ export {
   type NodeMetricsOptions,
   type NodeRole,
 } from './node-metrics.js';
+export {
+  createOperatorMetrics,
+  MEMBERSHIP_ACTIONS,
+  MEMBERSHIP_STEP_BUCKETS_SECONDS,
+  type MembershipAction,
+  type OperatorMetrics,
+  type OperatorMetricsOptions,
+  RECONCILE_BUCKETS_SECONDS,
+  RECONCILE_RESULTS,
+  type ReconcileResultLabel,
+} from './operator-metrics.js';
