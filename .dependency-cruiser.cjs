@@ -28,7 +28,8 @@ const ANY = '*';
  * kv keeps its keys in sorted-btree, a pure B+ tree (docs/decisions/0006-kv-ordered-map.md).
  * storage uses @node-rs/crc32 for CRC-32C (docs/decisions/0005-crc32c-library.md) and perf_hooks
  * to time fsyncs for its observer. cli reads a data directory offline for `raftkv wal inspect`
- * (docs/decisions/0004-storage-format.md), so it may import storage.
+ * (docs/decisions/0004-storage-format.md), so it may import storage. server and operator may use
+ * pino-pretty, pino's own formatter, for `--log-format=pretty` in a terminal.
  */
 const MODULES = {
   common: { modules: [], packages: [], builtins: [] },
@@ -60,7 +61,7 @@ const MODULES = {
   },
   operator: {
     modules: ['client', 'metrics', 'common'],
-    packages: ['@kubernetes/client-node', 'pino'],
+    packages: ['@kubernetes/client-node', 'pino', 'pino-pretty'],
     builtins: ANY,
   },
   [GENERATED]: { modules: [], packages: ANY, builtins: ANY },

@@ -9,6 +9,7 @@ import { type Command, ExitCode, UsageError } from './command.js';
 import { ENDPOINT_STATUS_COMMAND } from './endpoint-commands.js';
 import { DEL_COMMAND, GET_COMMAND, PUT_COMMAND } from './kv-commands.js';
 import { LOCAL_START_COMMAND } from './local-command.js';
+import { LOCAL_SCALE_COMMAND } from './local-scale-command.js';
 import {
   MEMBER_ADD_COMMAND,
   MEMBER_LIST_COMMAND,
@@ -16,6 +17,7 @@ import {
   MEMBER_REMOVE_COMMAND,
 } from './member-commands.js';
 import { MOVE_LEADER_COMMAND } from './move-leader-command.js';
+import { OPERATOR_COMMAND } from './operator-command.js';
 import { SERVE_COMMAND } from './serve-command.js';
 import { TXN_COMMAND } from './txn-command.js';
 import { WAL_INSPECT_COMMAND } from './wal-inspect-command.js';
@@ -24,6 +26,8 @@ import { WAL_INSPECT_COMMAND } from './wal-inspect-command.js';
 const COMMANDS: readonly Command[] = [
   SERVE_COMMAND,
   LOCAL_START_COMMAND,
+  LOCAL_SCALE_COMMAND,
+  OPERATOR_COMMAND,
   // Client commands: talk to a running cluster.
   PUT_COMMAND,
   GET_COMMAND,

@@ -24,6 +24,8 @@ export interface StatusInputs {
   readonly step: MembershipStep | null;
   /** What failed, if the pass failed. */
   readonly error: string | null;
+  /** The failure was an object this cluster does not own (`Degraded` / `NotOwned`). */
+  readonly isNotOwned?: boolean;
   readonly initialReplicas: number | null;
   readonly lastStep: LastStep | undefined;
   readonly nowMs: number;
@@ -151,6 +153,9 @@ function progressing({ view, step }: StatusInputs): ConditionUpdate {
     if (step.reason === 'LearnerCatchingUp') {
       return { ...base, status: 'True', reason: 'LearnerCatchingUp', message: step.message };
     }
+    if (step.reason === 'PodsStarting') {
+      return { ...base, status: 'True', reason: 'CleaningUp', message: step.message };
+    }
     if (members !== undefined && desired !== undefined && members !== desired) {
       const reason = members < desired ? 'ScalingUp' : 'ScalingDown';
       return { ...base, status: 'True', reason, message: `${sizeMessage}; ${step.message}` };
@@ -161,9 +166,12 @@ function progressing({ view, step }: StatusInputs): ConditionUpdate {
   return { ...base, status: 'True', reason, message: `${describeStep(step)}; ${sizeMessage}` };
 }
 
-function degraded({ view, step, error }: StatusInputs): ConditionUpdate {
+function degraded({ view, step, error, isNotOwned }: StatusInputs): ConditionUpdate {
   const base = { type: 'Degraded' as const };
-  if (error !== null) return { ...base, status: 'True', reason: 'ReconcileError', message: error };
+  if (error !== null) {
+    const reason = isNotOwned === true ? 'NotOwned' : 'ReconcileError';
+    return { ...base, status: 'True', reason, message: error };
+  }
   if (step?.kind === 'wait' && (step.reason === 'NotOwned' || step.reason === 'QuorumAtRisk')) {
     return { ...base, status: 'True', reason: step.reason, message: step.message };
   }

@@ -8,6 +8,12 @@
  */
 import type { RaftCluster, RaftClusterStatus } from './raft-cluster.js';
 
+/**
+ * The `code` of the error a platform throws when an object it would write exists and is not
+ * controlled by the cluster (never adopted; the status says `Degraded` / `NotOwned`).
+ */
+export const NOT_OWNED_CODE = 'OPERATOR_NOT_OWNED';
+
 /** One pod (or local member process) of a cluster. */
 export interface PodObservation {
   readonly name: string;

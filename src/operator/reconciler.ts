@@ -22,7 +22,7 @@ import type {
   MembershipClient,
   MembershipClientFactory,
 } from './membership-client.js';
-import type { Platform, WorkloadObservation } from './platform.js';
+import { NOT_OWNED_CODE, type Platform, type WorkloadObservation } from './platform.js';
 import {
   clusterKey,
   type LastStep,
@@ -42,7 +42,7 @@ export type ReconcileResult =
 /** Hooks for metrics. */
 export interface ReconcileObserver {
   /** A membership step's call took `seconds`. */
-  stepTaken(action: string, seconds: number): void;
+  stepTaken(step: MembershipStep, seconds: number): void;
   /** The cluster `key` has `count` members in its configuration. */
   membersCounted(key: string, count: number): void;
 }
@@ -101,6 +101,7 @@ export class Reconciler {
     let view: ClusterView | null = null;
     let step: MembershipStep | null = null;
     let error: string | null = null;
+    let isNotOwned = false;
     let initialReplicas: number | null = cluster.status?.initialReplicas ?? null;
     let client: MembershipClient | null = null;
     try {
@@ -122,11 +123,12 @@ export class Reconciler {
       };
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
+      isNotOwned = (caught as { code?: unknown } | null)?.code === NOT_OWNED_CODE;
       logger.warn({ cluster: key, err: error, step: step?.kind }, 'reconcile failed');
       return { kind: 'error', error: caught };
     } finally {
       client?.close();
-      await this.writeStatus(cluster, { view, step, error, initialReplicas, memory });
+      await this.writeStatus(cluster, { view, step, error, isNotOwned, initialReplicas, memory });
     }
   }
 
@@ -341,7 +343,7 @@ export class Reconciler {
         break;
     }
     const seconds = (this.nowMs() - startedMs) / 1000;
-    this.options.observer?.stepTaken(step.kind, seconds);
+    this.options.observer?.stepTaken(step, seconds);
     this.options.onStep?.(cluster, step, seconds);
     this.options.logger.info(
       { cluster: clusterKey(cluster), step: step.kind, seconds },
@@ -383,6 +385,7 @@ export class Reconciler {
       readonly view: ClusterView | null;
       readonly step: MembershipStep | null;
       readonly error: string | null;
+      readonly isNotOwned: boolean;
       readonly initialReplicas: number | null;
       readonly memory: ClusterMemory;
     },
@@ -392,6 +395,7 @@ export class Reconciler {
       view: pass.view,
       step: pass.step,
       error: pass.error,
+      isNotOwned: pass.isNotOwned,
       initialReplicas: pass.initialReplicas,
       lastStep: pass.memory.lastStep,
       nowMs: this.nowMs(),

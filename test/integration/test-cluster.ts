@@ -41,7 +41,7 @@ async function isPortFree(port: number): Promise<boolean> {
 }
 
 /** A base port with `count` free ports after it. */
-async function findFreePortRange(count: number): Promise<number> {
+export async function findFreePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
     let isFree = true;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { SILENT_LOGGER } from '../../src/common/index.js';
 import { findCondition } from '../../src/operator/conditions.js';
+import { NOT_OWNED_CODE } from '../../src/operator/platform.js';
 import { Reconciler, type ReconcileResult } from '../../src/operator/reconciler.js';
 import { FakeWorld } from './fake-world.js';
 
@@ -175,6 +176,23 @@ describe('Reconciler', () => {
     expect(world.members.has(victim)).toBe(false);
     expect(world.members.size).toBe(3);
     expect(world.status?.lastStep?.action).toBe('ReplaceMember');
+  });
+
+  it('a platform refusing to overwrite an object it does not own: Degraded NotOwned', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    world.applyWorkload = () =>
+      Promise.reject(
+        Object.assign(new Error('Service ns/rkv exists and is not controlled by rkv'), {
+          code: NOT_OWNED_CODE,
+        }),
+      );
+    const result = await reconcilerFor(world).reconcile(world.cluster({ replicas: 3 }));
+    expect(result.kind).toBe('error');
+    expect(findCondition(world.status?.conditions, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'NotOwned',
+    });
   });
 
   it('a failing phase still writes status, as Degraded ReconcileError', async () => {
