@@ -213,7 +213,15 @@ export class Reconciler {
   ): MemberView[] {
     const ordinalByPeerUrl = new Map<string, number>();
     for (let ordinal = 0; ordinal < ORDINALS_MATCHED; ordinal++) {
-      ordinalByPeerUrl.set(this.options.platform.peerUrl(cluster, ordinal), ordinal);
+      let peerUrl: string;
+      try {
+        peerUrl = this.options.platform.peerUrl(cluster, ordinal);
+      } catch {
+        // The platform cannot address this ordinal (a local port scheme ends below 65536): no
+        // member can have its peer URL, nor any higher one's.
+        break;
+      }
+      ordinalByPeerUrl.set(peerUrl, ordinal);
     }
     return configured.map((member) => {
       const ordinal =

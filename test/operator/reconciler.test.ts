@@ -127,6 +127,18 @@ describe('Reconciler', () => {
     }
   });
 
+  it('works with a platform that cannot address high ordinals (local port schemes)', async () => {
+    const world = new FakeWorld();
+    const peerUrl = world.peerUrl.bind(world);
+    world.peerUrl = (cluster, ordinal) => {
+      if (ordinal >= 7) throw new Error(`ordinal ${ordinal} has no port`);
+      return peerUrl(cluster, ordinal);
+    };
+    await converge(world, 3);
+    await converge(world, 5);
+    expect(world.members.size).toBe(5);
+  });
+
   it('no leader: takes no step and reports NoLeader', async () => {
     const world = new FakeWorld();
     await converge(world, 3);
