@@ -113,6 +113,22 @@ describe('WAL records', () => {
     expect(readRecord(buffer.subarray(0, 10), 0).kind).toBe('damaged');
   });
 
+  it('read zero slack shorter than a record header at the end of a segment as the end', () => {
+    // A full segment: the next record did not fit, so up to 8 bytes of it stay zero. The crash
+    // test found a non-last segment ending so refused as damaged (seed 20251127, cycle 157).
+    const record = entryRecord({ kind: 'normal', index: 5, term: 2, data: new Uint8Array(40) });
+    const full = Buffer.concat([record, Buffer.alloc(8)]);
+    const read = readRecord(full, 0);
+    expect(read.kind).toBe('record');
+    if (read.kind !== 'record') return;
+    expect(readRecord(full, read.next)).toEqual({ kind: 'end' });
+    const dirty = Buffer.concat([record, Buffer.from([0, 0, 0, 1, 0, 0, 0, 0])]);
+    expect(readRecord(dirty, read.next)).toEqual({
+      kind: 'damaged',
+      detail: 'record header cut short',
+    });
+  });
+
   it('round-trip hard states', () => {
     const hardStates: fc.Arbitrary<HardState> = fc.record({
       term: fc.nat({ max: Number.MAX_SAFE_INTEGER }),

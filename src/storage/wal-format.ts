@@ -141,8 +141,14 @@ export type RecordRead =
 export function readRecord(buffer: Buffer, offset: number): RecordRead {
   const size = buffer.byteLength;
   if (offset >= size) return { kind: 'end' };
-  if (offset + RECORD_HEADER_BYTES > size)
-    return { kind: 'damaged', detail: 'record header cut short' };
+  if (offset + RECORD_HEADER_BYTES > size) {
+    // Less room than a record header, all zero: the writer moved to the next segment because the
+    // next record did not fit (a full segment ends with up to 8 unused bytes of its preallocation).
+    for (let position = offset; position < size; position++) {
+      if (buffer[position] !== 0) return { kind: 'damaged', detail: 'record header cut short' };
+    }
+    return { kind: 'end' };
+  }
   const checksum = buffer.readUInt32LE(offset);
   const payloadBytes = buffer.readUInt32LE(offset + 4);
   const typeWord = buffer.readUInt32LE(offset + 8);
