@@ -41,6 +41,10 @@ export function buildStatus(inputs: StatusInputs): RaftClusterStatus {
     members === null ? previous.members : members.map((m) => describe(cluster, view, m));
   const leader = members?.find((member) => member.id === view?.leaderId);
   const initialReplicas = inputs.initialReplicas ?? previous.initialReplicas;
+  const clusterId =
+    view?.clusterId !== null && view?.clusterId !== undefined
+      ? hex(view.clusterId)
+      : previous.clusterId;
   const lastStep = inputs.lastStep ?? previous.lastStep;
   return {
     observedGeneration: generation,
@@ -51,6 +55,7 @@ export function buildStatus(inputs: StatusInputs): RaftClusterStatus {
         : view.workload.pods.filter((pod) => pod.isReady && !pod.isTerminating).length,
     selector: selectorString(cluster.metadata.name),
     ...(initialReplicas === undefined ? {} : { initialReplicas }),
+    ...(clusterId === undefined ? {} : { clusterId }),
     leader: leader === undefined ? '' : nameOf(cluster, leader),
     leaderId: leader === undefined ? '' : hex(leader.id),
     term: termOf(view) ?? previous.term ?? 0,

@@ -8,6 +8,8 @@ import type { WorkloadObservation } from './platform.js';
 
 /** A member's own answer to Maintenance.Status. */
 export interface MemberAnswer {
+  /** The cluster the member belongs to (the header's cluster id). */
+  readonly clusterId: bigint;
   /** The member id that answered (the header's member id). */
   readonly memberId: bigint;
   readonly leaderId: bigint;
@@ -36,6 +38,11 @@ export interface ClusterView {
   readonly members: readonly MemberView[] | null;
   /** The leader as the members report it; 0n when none is known. */
   readonly leaderId: bigint;
+  /**
+   * The cluster this RaftCluster is: the one it was seen to be before, else the one most pods
+   * answer for; null while unknown. A pod answering for another cluster holds foreign storage.
+   */
+  readonly clusterId: bigint | null;
   /** Each pod's answer to Status by ordinal (whatever member id it answered as). */
   readonly podAnswers: ReadonlyMap<number, MemberAnswer>;
   /** Per learner id: the leader's commit index it must reach before promotion. */

@@ -8,9 +8,10 @@ import {
   CONTAINER_NAME,
   DATA_VOLUME_NAME,
   INITIAL_CLUSTER_SIZE_ENV,
+  INITIAL_CLUSTER_STATE_ENV,
   isControlledBy,
 } from './owned-objects.js';
-import type { PodObservation, WorkloadObservation } from './platform.js';
+import type { InitialClusterState, PodObservation, WorkloadObservation } from './platform.js';
 import { type RaftCluster, ordinalOf } from './raft-cluster.js';
 
 /** The observation of `cluster` from its StatefulSet (undefined if none), pods and claims. */
@@ -25,6 +26,7 @@ export function observationOf(
     // The API server defaults spec.replicas to 1; an absent field means that.
     replicas: statefulSet === undefined ? null : (statefulSet.spec?.replicas ?? 1),
     initialReplicas: statefulSet === undefined ? null : initialReplicasOf(statefulSet),
+    initialClusterState: statefulSet === undefined ? null : initialClusterStateOf(statefulSet),
     isOwned:
       statefulSet === undefined ||
       isControlledBy(statefulSet.metadata?.ownerReferences, cluster.metadata.uid),
@@ -39,17 +41,26 @@ export function observationOf(
   };
 }
 
-/** `RAFTKV_INITIAL_CLUSTER_SIZE` of the node container, or null if absent or not a number. */
-export function initialReplicasOf(statefulSet: V1StatefulSet): number | null {
+/** The value of environment variable `name` of the node container, if set. */
+function nodeEnvOf(statefulSet: V1StatefulSet, name: string): string | undefined {
   // Typed as required, but a StatefulSet someone else wrote is read as it comes.
   const containers = statefulSet.spec?.template?.spec?.containers ?? [];
   const container =
     containers.find((candidate) => candidate.name === CONTAINER_NAME) ?? containers[0];
-  const value = container?.env?.find(
-    (variable) => variable.name === INITIAL_CLUSTER_SIZE_ENV,
-  )?.value;
+  return container?.env?.find((variable) => variable.name === name)?.value;
+}
+
+/** `RAFTKV_INITIAL_CLUSTER_SIZE` of the node container, or null if absent or not a number. */
+export function initialReplicasOf(statefulSet: V1StatefulSet): number | null {
+  const value = nodeEnvOf(statefulSet, INITIAL_CLUSTER_SIZE_ENV);
   if (value === undefined || !/^[1-9][0-9]*$/.test(value)) return null;
   return Number(value);
+}
+
+/** `RAFTKV_INITIAL_CLUSTER_STATE` of the node container, or null if absent or unknown. */
+export function initialClusterStateOf(statefulSet: V1StatefulSet): InitialClusterState | null {
+  const value = nodeEnvOf(statefulSet, INITIAL_CLUSTER_STATE_ENV);
+  return value === 'new' || value === 'existing' ? value : null;
 }
 
 /** The pod of ordinal K, or undefined when its name is not `NAME-K`. */

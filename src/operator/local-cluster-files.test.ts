@@ -135,10 +135,16 @@ describe('status', () => {
 describe('statefulset.json and events.log', () => {
   it('round-trips the StatefulSet', async () => {
     expect(await readLocalStatefulSet(root)).toBeUndefined();
-    await writeLocalStatefulSet(root, { replicas: 4, initialReplicas: 3, ownerUid: 'u-1' });
+    await writeLocalStatefulSet(root, {
+      replicas: 4,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      ownerUid: 'u-1',
+    });
     expect(await readLocalStatefulSet(root)).toEqual({
       replicas: 4,
       initialReplicas: 3,
+      initialClusterState: 'new',
       ownerUid: 'u-1',
     });
     writeFileSync(localClusterPaths(root).statefulSet, '{"replicas": -1}');

@@ -10,6 +10,7 @@ import { appendFile, link, mkdir, readFile, rename, unlink, writeFile } from 'no
 import * as path from 'node:path';
 
 import { RaftkvError } from '../common/index.js';
+import type { InitialClusterState } from './platform.js';
 import {
   RAFT_CLUSTER_API_VERSION,
   RAFT_CLUSTER_KIND,
@@ -70,6 +71,8 @@ export interface LocalStatefulSet {
   readonly replicas: number;
   /** `--initial-cluster-size` of every pod. */
   readonly initialReplicas: number;
+  /** `--initial-cluster-state` of pods started from now on. */
+  readonly initialClusterState: InitialClusterState;
   /** `metadata.uid` of the RaftCluster that owns it. */
   readonly ownerUid: string;
 }
@@ -310,6 +313,8 @@ export async function readLocalStatefulSet(root: string): Promise<LocalStatefulS
   return {
     replicas: value['replicas'],
     initialReplicas: value['initialReplicas'],
+    // Written before the state was recorded: the cluster was founded by then.
+    initialClusterState: value['initialClusterState'] === 'new' ? 'new' : 'existing',
     ownerUid: value['ownerUid'],
   };
 }

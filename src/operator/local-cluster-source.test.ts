@@ -86,7 +86,12 @@ describe('LocalClusterSource', () => {
       // A stand-in pod: runs until killed, ignores the serve flags.
       nodeCommand: { file: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] },
     });
-    await platform.applyWorkload(cluster, { replicas: 1, initialReplicas: 1, quorum: 1 });
+    await platform.applyWorkload(cluster, {
+      replicas: 1,
+      initialReplicas: 1,
+      initialClusterState: 'new',
+      quorum: 1,
+    });
     await nextChange();
     const [record] = await readAllPodRecords(localClusterPaths(root));
     if (record === undefined) throw new Error('no pod');

@@ -5,7 +5,7 @@
  * what a Lease would give after its duration (locally, death is observable, so no wait is needed).
  * `raftkv local scale` reads it to know whether an operator will act on a new spec.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { RaftkvError } from '../common/index.js';
@@ -54,15 +54,19 @@ export async function acquireLocalOperatorLock(root: string): Promise<() => Prom
     startTime: (await readStartTime(process.pid)) ?? null,
   };
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Written whole under a private name, then linked into place: link fails if the lock exists,
+    // and nobody ever reads a half-written lock (which would look stale and be taken twice).
+    const candidate = `${file}.${process.pid}`;
+    await writeFile(candidate, JSON.stringify(self));
     try {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(JSON.stringify(self));
-      await handle.close();
+      await link(candidate, file);
+      await rm(candidate, { force: true });
       return async () => {
         const holder = await runningLocalOperator(root);
         if (holder?.pid === self.pid) await rm(file, { force: true });
       };
     } catch (error) {
+      await rm(candidate, { force: true });
       if (!isErrorCode(error, 'EEXIST')) throw error;
     }
     const holder = await runningLocalOperator(root);

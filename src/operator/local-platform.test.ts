@@ -133,10 +133,16 @@ const allReady = (count: number) => (workload: WorkloadObservation) =>
 describe('LocalPlatform (stand-in nodes)', () => {
   it('starts ordinals [0, replicas) with the serve flags and observes them Ready', async () => {
     const local = platform('run');
-    await local.applyWorkload(cluster, { replicas: 2, initialReplicas: 2, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 2,
+      initialReplicas: 2,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     expect(await readLocalStatefulSet(root)).toEqual({
       replicas: 2,
       initialReplicas: 2,
+      initialClusterState: 'new',
       ownerUid: cluster.metadata.uid,
     });
     const workload = await observeUntil(local, 'both pods are Ready', allReady(2));
@@ -185,7 +191,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
   });
 
   it('is adopted by a new platform on the same directory without restarts', async () => {
-    await platform('run').applyWorkload(cluster, { replicas: 2, initialReplicas: 2, quorum: 2 });
+    await platform('run').applyWorkload(cluster, {
+      replicas: 2,
+      initialReplicas: 2,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     const before = await pidsByOrdinal();
     const successor = platform('run');
     const workload = await observeUntil(successor, 'both pods are Ready', allReady(2));
@@ -196,7 +207,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
   it('restarts a crashed pod at once, then backs off as the crashes repeat', async () => {
     const backoffMs = 600;
     const local = platform('crash', { crashBackoffBaseMs: backoffMs });
-    await local.applyWorkload(cluster, { replicas: 1, initialReplicas: 1, quorum: 1 });
+    await local.applyWorkload(cluster, {
+      replicas: 1,
+      initialReplicas: 1,
+      initialClusterState: 'new',
+      quorum: 1,
+    });
     const first = (await records())[0];
     if (first === undefined) throw new Error('no pod record');
     await waitUntilGone(first);
@@ -225,10 +241,20 @@ describe('LocalPlatform (stand-in nodes)', () => {
 
   it('stops the highest ordinal when replicas go down, and deleteClaim waits for it', async () => {
     const local = platform('run');
-    await local.applyWorkload(cluster, { replicas: 3, initialReplicas: 3, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 3,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     await observeUntil(local, 'three pods are Ready', allReady(3));
     const before = await pidsByOrdinal();
-    await local.applyWorkload(cluster, { replicas: 2, initialReplicas: 3, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 2,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     const stopping = await local.observe(cluster);
     expect(pod(stopping, 2)?.isTerminating).toBe(true);
     await expect(local.deleteClaim(cluster, 0)).rejects.toBeInstanceOf(LocalClaimInUseError);
@@ -244,7 +270,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
   it('SIGKILLs a pod that ignores SIGTERM after the grace period; the pod comes back', async () => {
     const gracePeriodMs = 500;
     const local = platform('stubborn', { gracePeriodMs });
-    await local.applyWorkload(cluster, { replicas: 1, initialReplicas: 1, quorum: 1 });
+    await local.applyWorkload(cluster, {
+      replicas: 1,
+      initialReplicas: 1,
+      initialClusterState: 'new',
+      quorum: 1,
+    });
     await observeUntil(local, 'the pod is Ready', allReady(1));
     const [first] = await records();
     const deletedAtMs = Date.now();
@@ -267,6 +298,7 @@ describe('LocalPlatform (stand-in nodes)', () => {
     await platform('stubborn').applyWorkload(cluster, {
       replicas: 1,
       initialReplicas: 1,
+      initialClusterState: 'new',
       quorum: 1,
     });
     const [running] = await records();
@@ -276,6 +308,7 @@ describe('LocalPlatform (stand-in nodes)', () => {
     await writeLocalStatefulSet(root, {
       replicas: 0,
       initialReplicas: 1,
+      initialClusterState: 'new',
       ownerUid: cluster.metadata.uid,
     });
     const successor = platform('stubborn', { gracePeriodMs: 60_000 });
@@ -286,7 +319,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
 
   it('adopts a pod process whose state file was never written', async () => {
     const local = platform('run');
-    await local.applyWorkload(cluster, { replicas: 1, initialReplicas: 1, quorum: 1 });
+    await local.applyWorkload(cluster, {
+      replicas: 1,
+      initialReplicas: 1,
+      initialClusterState: 'new',
+      quorum: 1,
+    });
     const [tracked] = await records();
     if (tracked === undefined) throw new Error('no pod record');
     rmSync(path.join(root, 'pods', 'demo-0.json'));
@@ -298,7 +336,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
 
   it('resets an ordinal: stops the pod, empties its storage, starts it again', async () => {
     const local = platform('run');
-    await local.applyWorkload(cluster, { replicas: 2, initialReplicas: 2, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 2,
+      initialReplicas: 2,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     await observeUntil(local, 'both pods are Ready', allReady(2));
     const before = await pidsByOrdinal();
     const stale = path.join(root, 'data', 'demo-1', 'stale-member');
@@ -316,17 +359,32 @@ describe('LocalPlatform (stand-in nodes)', () => {
     expect(existsSync(path.join(root, 'data', 'demo-1'))).toBe(true);
     // An ordinal without a pod: the directory goes at once.
     writeFileSync(path.join(root, 'data', 'stale.txt'), '');
-    await local.applyWorkload(cluster, { replicas: 1, initialReplicas: 2, quorum: 1 });
+    await local.applyWorkload(cluster, {
+      replicas: 1,
+      initialReplicas: 2,
+      initialClusterState: 'new',
+      quorum: 1,
+    });
     await observeUntil(local, 'pod 1 is gone', (workload) => !pod(workload, 1));
     await local.resetOrdinal(cluster, 1);
     expect((await local.observe(cluster)).claimOrdinals).toEqual([0]);
   });
 
   it('refuses a StatefulSet of another cluster and ports beyond 65535', async () => {
-    await writeLocalStatefulSet(root, { replicas: 1, initialReplicas: 1, ownerUid: 'someone' });
+    await writeLocalStatefulSet(root, {
+      replicas: 1,
+      initialReplicas: 1,
+      initialClusterState: 'new',
+      ownerUid: 'someone',
+    });
     const local = platform('run');
     await expect(
-      local.applyWorkload(cluster, { replicas: 1, initialReplicas: 1, quorum: 1 }),
+      local.applyWorkload(cluster, {
+        replicas: 1,
+        initialReplicas: 1,
+        initialClusterState: 'new',
+        quorum: 1,
+      }),
     ).rejects.toBeInstanceOf(LocalWorkloadNotOwnedError);
     const workload = await local.observe(cluster);
     expect(workload).toMatchObject({ isOwned: false, pods: [], replicas: 1 });
@@ -335,7 +393,12 @@ describe('LocalPlatform (stand-in nodes)', () => {
 
   it('stopAll stops every pod and starts none afterwards', async () => {
     const local = platform('run');
-    await local.applyWorkload(cluster, { replicas: 3, initialReplicas: 3, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 3,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     const started = await records();
     expect(started).toHaveLength(3);
     await local.stopAll();

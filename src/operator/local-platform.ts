@@ -183,6 +183,7 @@ export class LocalPlatform implements Platform {
       const statefulSet: LocalStatefulSet = {
         replicas: desired.replicas,
         initialReplicas: desired.initialReplicas,
+        initialClusterState: desired.initialClusterState,
         ownerUid: cluster.metadata.uid,
       };
       if (JSON.stringify(statefulSet) !== JSON.stringify(current)) {
@@ -213,6 +214,7 @@ export class LocalPlatform implements Platform {
     return {
       replicas: statefulSet?.replicas ?? null,
       initialReplicas: statefulSet?.initialReplicas ?? null,
+      initialClusterState: statefulSet?.initialClusterState ?? null,
       isOwned,
       pods,
       claimOrdinals: await this.claimOrdinals(cluster.metadata.name),
@@ -466,7 +468,7 @@ export class LocalPlatform implements Platform {
       `--client-address-template=${LOCAL_HOST}:{${clientPortBase}+${stride}*ordinal}`,
       `--initial-cluster-size=${statefulSet.initialReplicas}`,
       `--initial-cluster-token=${namespace}/${name}/${uid}`,
-      '--initial-cluster-state=new',
+      `--initial-cluster-state=${statefulSet.initialClusterState}`,
       `--tick-interval-ms=${spec.tickIntervalMs}`,
       `--election-timeout-ticks=${spec.electionTimeoutTicks}`,
       `--heartbeat-interval-ticks=${spec.heartbeatIntervalTicks}`,

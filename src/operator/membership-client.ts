@@ -54,6 +54,7 @@ export function raftkvMembershipClients(options: RaftkvMembershipOptions): Membe
       async status(endpoint) {
         const status = await client.status(endpoint);
         return {
+          clusterId: status.header.clusterId,
           memberId: status.header.memberId,
           leaderId: status.leader,
           term: status.raftTerm,

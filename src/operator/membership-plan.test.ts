@@ -7,6 +7,7 @@ import type { PodObservation } from './platform.js';
 /** Member id of ordinal k in these tables: 0x100 + k (a re-added member gets 0x200 + k). */
 const idOf = (ordinal: number): bigint => BigInt(0x100 + ordinal);
 const LEADER = idOf(0);
+const CLUSTER = 0xc1n;
 
 interface MemberSpec {
   readonly ordinal: number;
@@ -37,6 +38,7 @@ const UNHEALTHY_AFTER_MS = 60_000;
 
 function answer(memberId: bigint, applied: number, isLearner = false): MemberAnswer {
   return {
+    clusterId: CLUSTER,
     memberId,
     leaderId: LEADER,
     term: 2,
@@ -84,12 +86,14 @@ function view(spec: ViewSpec): ClusterView {
     workload: {
       replicas,
       initialReplicas: replicas === null ? null : 3,
+      initialClusterState: replicas === null ? null : 'existing',
       isOwned: spec.isOwned ?? true,
       pods,
       claimOrdinals: spec.claims ?? podOrdinals,
     },
     members,
     leaderId: spec.leader ?? (members === null ? 0n : LEADER),
+    clusterId: members === null ? null : CLUSTER,
     podAnswers,
     catchUpTargets: spec.targets ?? new Map(),
     resetOrdinals: new Set(spec.reset ?? []),

@@ -85,6 +85,13 @@ function raiseForConfiguredMembers(
 function resetStalePods(view: ClusterView, members: readonly MemberView[]): MembershipStep | null {
   for (const [ordinal, answer] of view.podAnswers) {
     if (ordinal >= view.desiredReplicas) continue;
+    if (view.clusterId !== null && answer.clusterId !== view.clusterId) {
+      return {
+        kind: 'resetOrdinal',
+        ordinal,
+        why: `its pod runs a member of another cluster (${hex(answer.clusterId)})`,
+      };
+    }
     const configured = memberAt(members, ordinal);
     if (configured === undefined) {
       return {

@@ -9,7 +9,7 @@ import type { Logger } from '../common/index.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics/index.js';
 import { Controller, metricsObserver } from './controller.js';
 import { LeaseElector } from './lease-elector.js';
-import { raftkvMembershipClients } from './membership-client.js';
+import { type MembershipClientFactory, raftkvMembershipClients } from './membership-client.js';
 import { startOperatorHttp } from './operator-http.js';
 import type { OperatorOptions } from './operator-options.js';
 import type { ClusterSource, LeaseStore, Platform } from './platform.js';
@@ -39,6 +39,8 @@ export interface RunOperatorOptions {
   readonly onStep?: (cluster: RaftCluster, step: MembershipStep, seconds: number) => void;
   /** Called once the control loop runs (after the Lease is won). */
   readonly onStarted?: () => void;
+  /** How members are reached; default the raftkv client library (tests pass a model). */
+  readonly membershipClients?: MembershipClientFactory;
 }
 
 /** A pass that has not ended for this long means the loop is stuck: /healthz fails. */
@@ -50,16 +52,24 @@ const MEMBER_CONNECT_TIMEOUT_MS = 1500;
 /** Runs until stopped; resolves with the process exit code. */
 export async function runOperator(run: RunOperatorOptions): Promise<number> {
   const { options, runtime, logger } = run;
+  // First of all: as PID 1 nothing else stops the process on SIGTERM, and the steps below may
+  // wait on an API server that does not answer.
+  const stopSignal = run.stopSignal ?? signalled();
+  let elector: LeaseElector | null = null;
   const metrics = run.metrics ?? createOperatorMetrics();
   const reconciler = new Reconciler({
     platform: runtime.platform,
-    membershipClients: raftkvMembershipClients({
-      requestTimeoutMs: MEMBER_REQUEST_TIMEOUT_MS,
-      connectTimeoutMs: MEMBER_CONNECT_TIMEOUT_MS,
-    }),
+    membershipClients:
+      run.membershipClients ??
+      raftkvMembershipClients({
+        requestTimeoutMs: MEMBER_REQUEST_TIMEOUT_MS,
+        connectTimeoutMs: MEMBER_CONNECT_TIMEOUT_MS,
+      }),
     logger,
     observer: metricsObserver(metrics),
     unhealthyAfterMs: options.unhealthyAfterSeconds * 1000,
+    // Checked before every write: a pass that outlived the Lease must not act.
+    isLeading: () => elector === null || elector.isLeader(),
     ...(run.onStep === undefined ? {} : { onStep: run.onStep }),
   });
   const controller = new Controller({
@@ -101,7 +111,6 @@ export async function runOperator(run: RunOperatorOptions): Promise<number> {
     run.onStarted?.();
   };
 
-  let elector: LeaseElector | null = null;
   if (runtime.leaseStore !== null && options.isLeaderElection) {
     elector = new LeaseElector({
       store: runtime.leaseStore,
@@ -129,10 +138,10 @@ export async function runOperator(run: RunOperatorOptions): Promise<number> {
     elector.start();
     logger.info({ identity: runtime.identity, lease: options.leaseName }, 'waiting for the lease');
   } else {
-    await startController();
+    await Promise.race([startController(), stopSignal]);
   }
 
-  await Promise.race([run.stopSignal ?? signalled(), lost]);
+  await Promise.race([stopSignal, lost]);
   logger.info({}, 'operator stopping');
   await controller.stop();
   if (elector !== null && exitCode === 0) await elector.release();

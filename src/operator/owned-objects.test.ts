@@ -13,7 +13,12 @@ import {
 import type { DesiredWorkload } from './platform.js';
 import type { RaftCluster, RaftClusterSpec } from './raft-cluster.js';
 
-const DESIRED: DesiredWorkload = { replicas: 3, initialReplicas: 3, quorum: 2 };
+const DESIRED: DesiredWorkload = {
+  replicas: 3,
+  initialReplicas: 3,
+  initialClusterState: 'new',
+  quorum: 2,
+};
 
 function clusterWith(spec: RaftClusterSpec = {}): RaftCluster {
   return {
@@ -168,8 +173,11 @@ describe('buildOwnedObjects', () => {
       },
     });
     const env = envOf(
-      buildOwnedObjects(cluster, { replicas: 5, initialReplicas: 3, quorum: 3 }, undefined)
-        .statefulSet,
+      buildOwnedObjects(
+        cluster,
+        { replicas: 5, initialReplicas: 3, initialClusterState: 'new', quorum: 3 },
+        undefined,
+      ).statefulSet,
     );
     const valueOf = (name: string): string | undefined => env.get(name)?.value;
     expect(env.get('RAFTKV_HOSTNAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
@@ -282,7 +290,7 @@ describe('buildOwnedObjects', () => {
   it('sets the disruption budget to the quorum it is given', () => {
     const { podDisruptionBudget } = buildOwnedObjects(
       clusterWith(),
-      { replicas: 5, initialReplicas: 3, quorum: 3 },
+      { replicas: 5, initialReplicas: 3, initialClusterState: 'new', quorum: 3 },
       undefined,
     );
     expect(podDisruptionBudget.spec?.minAvailable).toBe(3);

@@ -58,6 +58,7 @@ export const SERVICE_ROLE_LABEL = 'raftkv.io/service';
 
 /** The StatefulSet env var holding the initial cluster size; `observe` reads it back. */
 export const INITIAL_CLUSTER_SIZE_ENV = 'RAFTKV_INITIAL_CLUSTER_SIZE';
+export const INITIAL_CLUSTER_STATE_ENV = 'RAFTKV_INITIAL_CLUSTER_STATE';
 
 /** A `monitoring.coreos.com/v1` ServiceMonitor, as much of it as the operator writes. */
 export interface ServiceMonitorManifest {
@@ -313,7 +314,7 @@ export function nodeEnv(
     value('RAFTKV_HTTP_PORT', HTTP_PORT),
     value(INITIAL_CLUSTER_SIZE_ENV, desired.initialReplicas),
     value('RAFTKV_INITIAL_CLUSTER_TOKEN', initialClusterToken(cluster)),
-    value('RAFTKV_INITIAL_CLUSTER_STATE', 'new'),
+    value(INITIAL_CLUSTER_STATE_ENV, desired.initialClusterState),
     value('RAFTKV_TICK_INTERVAL_MS', spec.tickIntervalMs),
     value('RAFTKV_ELECTION_TIMEOUT_TICKS', spec.electionTimeoutTicks),
     value('RAFTKV_HEARTBEAT_INTERVAL_TICKS', spec.heartbeatIntervalTicks),

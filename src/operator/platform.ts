@@ -34,6 +34,8 @@ export interface WorkloadObservation {
   readonly replicas: number | null;
   /** The initial cluster size the existing StatefulSet was created with; null if none. */
   readonly initialReplicas: number | null;
+  /** The `--initial-cluster-state` its pods get; null if none. */
+  readonly initialClusterState: InitialClusterState | null;
   /** False when an object of the cluster's name exists that this cluster does not control. */
   readonly isOwned: boolean;
   readonly pods: readonly PodObservation[];
@@ -41,11 +43,20 @@ export interface WorkloadObservation {
   readonly claimOrdinals: readonly number[];
 }
 
+/**
+ * `new` lets the founding ordinals (below the initial size) found the cluster on empty storage;
+ * `existing` makes every pod on empty storage wait to be added. The operator switches to
+ * `existing` once the cluster exists, so that a founder whose storage was reset can never found a
+ * second cluster (its peers might all be unreachable for the moment it asks).
+ */
+export type InitialClusterState = 'new' | 'existing';
+
 /** What the reconcile wants the workload to be. */
 export interface DesiredWorkload {
   readonly replicas: number;
   /** Frozen at creation: voters that found the cluster together. */
   readonly initialReplicas: number;
+  readonly initialClusterState: InitialClusterState;
   /** `minAvailable` of the disruption budget. */
   readonly quorum: number;
 }

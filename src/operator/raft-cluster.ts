@@ -108,6 +108,8 @@ export interface RaftClusterStatus {
   readonly readyReplicas?: number;
   readonly selector?: string;
   readonly initialReplicas?: number;
+  /** The Raft cluster id, 16 hex digits, once the cluster exists. */
+  readonly clusterId?: string;
   readonly leader?: string;
   readonly leaderId?: string;
   readonly term?: number;

@@ -60,6 +60,8 @@ export interface ReconcilerOptions {
   readonly stableRequeueMs?: number;
   /** Milliseconds since the epoch (injectable for tests). */
   readonly nowMs?: () => number;
+  /** False once this operator lost its Lease: checked before every write. */
+  readonly isLeading?: () => boolean;
   /** Called after each step is taken (the local CLI prints them). */
   readonly onStep?: (cluster: RaftCluster, step: MembershipStep, seconds: number) => void;
 }
@@ -73,6 +75,10 @@ interface ClusterMemory {
   /** Member changes under way, by ordinal. */
   readonly changes: Map<number, { readonly action: ChangeAction; readonly startedAtMs: number }>;
   lastStep: LastStep | undefined;
+  /** The cluster id, once seen with a leader and a configuration. */
+  clusterId: bigint | null;
+  /** Each learner's applied index at the previous pass. */
+  readonly learnerApplied: Map<bigint, number>;
 }
 
 const UNHEALTHY_AFTER_MS_DEFAULT = 5 * 60_000;
@@ -103,32 +109,56 @@ export class Reconciler {
     let error: string | null = null;
     let isNotOwned = false;
     let initialReplicas: number | null = cluster.status?.initialReplicas ?? null;
-    let client: MembershipClient | null = null;
+    let leaderClient: MembershipClient | null = null;
     try {
       const workload = await this.options.platform.observe(cluster);
       initialReplicas = workload.initialReplicas ?? initialReplicas;
-      client = await this.openClient(cluster, workload);
-      view = await this.observeMembers(cluster, workload, client, memory);
+      const observed = await this.observeMembers(cluster, workload, memory);
+      view = observed.view;
+      leaderClient = observed.leaderClient;
       this.options.observer?.membersCounted(key, view.members?.length ?? 0);
       step = planStep(view);
-      if (step.kind === 'create') initialReplicas = step.replicas;
+      // A StatefulSet deleted by hand is created again with the size the cluster was founded
+      // with: another size would change which ordinals may found it.
+      if (step.kind === 'create') initialReplicas ??= step.replicas;
+      this.checkLeading();
       await this.applyWorkload(cluster, view, step, initialReplicas);
-      await this.act(cluster, step, client, memory);
-      const isStable = step.kind === 'wait' && step.reason === 'Stable';
-      return {
-        kind: 'requeueAfter',
-        delayMs: isStable
-          ? (this.options.stableRequeueMs ?? 30_000)
-          : (this.options.progressingRequeueMs ?? 1000),
-      };
+      this.checkLeading();
+      await this.act(cluster, step, leaderClient, memory);
+      return { kind: 'requeueAfter', delayMs: this.requeueDelayMs(step) };
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
       isNotOwned = (caught as { code?: unknown } | null)?.code === NOT_OWNED_CODE;
       logger.warn({ cluster: key, err: error, step: step?.kind }, 'reconcile failed');
       return { kind: 'error', error: caught };
     } finally {
-      client?.close();
+      leaderClient?.close();
       await this.writeStatus(cluster, { view, step, error, isNotOwned, initialReplicas, memory });
+    }
+  }
+
+  /** Throws once this operator no longer holds the Lease: another one may be acting now. */
+  private checkLeading(): void {
+    if (this.options.isLeading !== undefined && !this.options.isLeading()) {
+      throw new Error('this operator lost its leadership; the step is left to the new leader');
+    }
+  }
+
+  /**
+   * When to look again: soon while a change is under way, later while waiting for something only
+   * the world can fix (a leader, a quorum, an object in the way), and at the resync while stable.
+   */
+  private requeueDelayMs(step: MembershipStep): number {
+    const progressingMs = this.options.progressingRequeueMs ?? 1000;
+    if (step.kind !== 'wait') return progressingMs;
+    switch (step.reason) {
+      case 'Stable':
+        return this.options.stableRequeueMs ?? 30_000;
+      case 'LearnerCatchingUp':
+      case 'PodsStarting':
+        return progressingMs;
+      default:
+        return progressingMs * BLOCKED_REQUEUE_FACTOR;
     }
   }
 
@@ -141,55 +171,68 @@ export class Reconciler {
         resetOrdinals: new Set(),
         changes: new Map(),
         lastStep: undefined,
+        clusterId: null,
+        learnerApplied: new Map(),
       };
       this.memories.set(key, memory);
     }
     return memory;
   }
 
-  private async openClient(
-    cluster: RaftCluster,
-    workload: WorkloadObservation,
-  ): Promise<MembershipClient | null> {
-    const running = workload.pods.filter((pod) => pod.isRunning && !pod.isTerminating);
-    if (workload.replicas === null || running.length === 0) return null;
-    const endpoints = running.map((pod) =>
-      this.options.platform.clientEndpoint(cluster, pod.ordinal),
-    );
-    return this.options.membershipClients(endpoints);
-  }
-
-  /** Phase observeMembers: the configuration and each running pod's own answer. */
+  /**
+   * Phase observeMembers: every running pod's own Status, which cluster they form and who
+   * leads it, and the configuration read from that leader (never from whichever pod answers
+   * first: a pod on foreign storage could answer for another cluster). Resolves with a client
+   * of the leader alone, for the step's membership call.
+   */
   private async observeMembers(
     cluster: RaftCluster,
     workload: WorkloadObservation,
-    client: MembershipClient | null,
     memory: ClusterMemory,
-  ): Promise<ClusterView> {
+  ): Promise<{ readonly view: ClusterView; readonly leaderClient: MembershipClient | null }> {
     const nowMs = this.nowMs();
+    const platform = this.options.platform;
     const podAnswers = new Map<number, MemberAnswer>();
-    let configured: ConfiguredMember[] | null = null;
-    if (client !== null) {
-      const running = workload.pods.filter((pod) => pod.isRunning && !pod.isTerminating);
-      const [list, ...answers] = await Promise.allSettled([
-        client.list(),
-        ...running.map((pod) =>
-          client.status(this.options.platform.clientEndpoint(cluster, pod.ordinal)),
-        ),
-      ]);
-      if (list?.status === 'fulfilled') configured = list.value as ConfiguredMember[];
-      answers.forEach((outcome, index) => {
-        const pod = running[index];
-        if (outcome.status === 'fulfilled' && pod !== undefined) {
-          podAnswers.set(pod.ordinal, outcome.value as MemberAnswer);
-        }
-      });
+    const running = workload.pods.filter((pod) => pod.isRunning && !pod.isTerminating);
+    if (workload.replicas !== null && running.length > 0) {
+      const statusClient = await this.options.membershipClients(
+        running.map((pod) => platform.clientEndpoint(cluster, pod.ordinal)),
+      );
+      try {
+        const answers = await Promise.allSettled(
+          running.map((pod) => statusClient.status(platform.clientEndpoint(cluster, pod.ordinal))),
+        );
+        answers.forEach((outcome, index) => {
+          const pod = running[index];
+          if (outcome.status === 'fulfilled' && pod !== undefined) {
+            podAnswers.set(pod.ordinal, outcome.value);
+          }
+        });
+      } finally {
+        statusClient.close();
+      }
     }
-    const leaderId = leaderOf(podAnswers);
+    const known = memory.clusterId ?? parseClusterId(cluster.status?.clusterId);
+    const { clusterId, leaderId, leaderOrdinal } = chooseCluster(podAnswers, known);
+    let configured: ConfiguredMember[] | null = null;
+    let leaderClient: MembershipClient | null = null;
+    if (leaderOrdinal !== null) {
+      leaderClient = await this.options.membershipClients([
+        platform.clientEndpoint(cluster, leaderOrdinal),
+      ]);
+      configured = await leaderClient.list().catch(() => null);
+      // The leader must be in the configuration it serves, or the answer is not one to act on.
+      if (configured !== null && !configured.some((member) => member.id === leaderId)) {
+        configured = null;
+      }
+    }
     const members =
-      configured === null ? null : this.toMemberViews(cluster, configured, podAnswers);
-    this.remember(memory, members, podAnswers, leaderId, nowMs);
-    return {
+      configured === null
+        ? null
+        : this.toMemberViews(cluster, configured, podAnswers, clusterId, leaderId);
+    if (members !== null && clusterId !== null) memory.clusterId = clusterId;
+    this.remember(memory, members, workload, podAnswers, leaderId, nowMs);
+    const view: ClusterView = {
       desiredReplicas: resolveSpec(cluster.spec).replicas,
       workload,
       members:
@@ -197,19 +240,23 @@ export class Reconciler {
           ...member,
           silentSinceMs: memory.silentSinceMs.get(member.id) ?? null,
         })) ?? null,
-      leaderId,
+      leaderId: members === null ? 0n : leaderId,
+      clusterId: memory.clusterId ?? clusterId,
       podAnswers,
       catchUpTargets: memory.catchUpTargets,
       resetOrdinals: memory.resetOrdinals,
       nowMs,
       unhealthyAfterMs: this.options.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS_DEFAULT,
     };
+    return { view, leaderClient };
   }
 
   private toMemberViews(
     cluster: RaftCluster,
     configured: readonly ConfiguredMember[],
     podAnswers: ReadonlyMap<number, MemberAnswer>,
+    clusterId: bigint | null,
+    leaderId: bigint,
   ): MemberView[] {
     const ordinalByPeerUrl = new Map<string, number>();
     for (let ordinal = 0; ordinal < ORDINALS_MATCHED; ordinal++) {
@@ -228,11 +275,18 @@ export class Reconciler {
         member.peerUrls.map((url) => ordinalByPeerUrl.get(url)).find((k) => k !== undefined) ??
         null;
       const answer = ordinal === null ? undefined : podAnswers.get(ordinal);
+      // Healthy: it answers as itself, in this cluster, following this leader. A member that
+      // answers the operator but has lost the leader cannot count towards a quorum.
+      const isHealthy =
+        answer !== undefined &&
+        answer.memberId === member.id &&
+        answer.clusterId === clusterId &&
+        answer.leaderId === leaderId;
       return {
         id: member.id,
         ordinal,
         isLearner: member.isLearner,
-        answer: answer !== undefined && answer.memberId === member.id ? answer : null,
+        answer: isHealthy ? answer : null,
         silentSinceMs: null,
       };
     });
@@ -242,28 +296,69 @@ export class Reconciler {
   private remember(
     memory: ClusterMemory,
     members: readonly MemberView[] | null,
+    workload: WorkloadObservation,
     podAnswers: ReadonlyMap<number, MemberAnswer>,
     leaderId: bigint,
     nowMs: number,
   ): void {
     if (members === null) return;
+    // A member's silence counts only while its pod is up (running, or restarting in a crash
+    // loop): a pod that is Pending, being deleted or not there yet says nothing about the member,
+    // and replacing it would not help.
+    const isPodUp = (ordinal: number | null): boolean => {
+      const pod = workload.pods.find((candidate) => candidate.ordinal === ordinal);
+      return pod !== undefined && !pod.isTerminating && (pod.isRunning || pod.restartCount > 0);
+    };
     const ids = new Set(members.map((member) => member.id));
     for (const id of [...memory.silentSinceMs.keys()]) {
       if (!ids.has(id)) memory.silentSinceMs.delete(id);
     }
     for (const member of members) {
-      if (member.answer !== null) memory.silentSinceMs.delete(member.id);
-      else if (!memory.silentSinceMs.has(member.id)) memory.silentSinceMs.set(member.id, nowMs);
+      if (member.isLearner && member.answer !== null) {
+        this.rememberLearnerProgress(memory, member.id, member.answer.appliedIndex, nowMs);
+        continue;
+      }
+      if (member.answer !== null || !isPodUp(member.ordinal)) {
+        memory.silentSinceMs.delete(member.id);
+      } else if (!memory.silentSinceMs.has(member.id)) {
+        memory.silentSinceMs.set(member.id, nowMs);
+      }
     }
     const leaderAnswer = [...podAnswers.values()].find((answer) => answer.memberId === leaderId);
     const learners = new Set(members.filter((m) => m.isLearner).map((m) => m.id));
     for (const id of [...memory.catchUpTargets.keys()]) {
       if (!learners.has(id)) memory.catchUpTargets.delete(id);
     }
+    for (const id of [...memory.learnerApplied.keys()]) {
+      if (!learners.has(id)) memory.learnerApplied.delete(id);
+    }
     if (leaderAnswer === undefined) return;
     for (const id of learners) {
       if (!memory.catchUpTargets.has(id)) memory.catchUpTargets.set(id, leaderAnswer.commitIndex);
     }
+  }
+
+  /**
+   * A learner that answers but does not advance while behind its catch-up target counts as
+   * silent from when it stopped advancing: one that never catches up is removed after the
+   * unhealthy time (and added anew), instead of blocking every other step forever.
+   */
+  private rememberLearnerProgress(
+    memory: ClusterMemory,
+    id: bigint,
+    appliedIndex: number,
+    nowMs: number,
+  ): void {
+    const previous = memory.learnerApplied.get(id);
+    memory.learnerApplied.set(id, appliedIndex);
+    const target = memory.catchUpTargets.get(id);
+    const isStuck =
+      target !== undefined &&
+      appliedIndex < target &&
+      previous !== undefined &&
+      appliedIndex <= previous;
+    if (!isStuck) memory.silentSinceMs.delete(id);
+    else if (!memory.silentSinceMs.has(id)) memory.silentSinceMs.set(id, nowMs);
   }
 
   /** Phase applyWorkload: every owned object, replicas as the step wants them. */
@@ -281,9 +376,16 @@ export class Reconciler {
     }
     if (current === null && step.kind !== 'create') return;
     const voters = view.members?.filter((member) => !member.isLearner).length ?? replicas;
+    // Once the cluster exists (a leader served its configuration), a pod on empty storage may
+    // only wait to be added: a founder whose storage was reset must never found a second cluster.
+    const isEstablished =
+      view.workload.initialClusterState === 'existing' ||
+      view.members !== null ||
+      view.clusterId !== null;
     await this.options.platform.applyWorkload(cluster, {
       replicas,
       initialReplicas: initialReplicas ?? replicas,
+      initialClusterState: step.kind === 'create' || !isEstablished ? 'new' : 'existing',
       quorum: quorumOf(Math.max(voters, 1)),
     });
   }
@@ -419,12 +521,50 @@ export class Reconciler {
   }
 }
 
-/** The leader the answers agree on at the highest term; 0n when none is known. */
-function leaderOf(podAnswers: ReadonlyMap<number, MemberAnswer>): bigint {
+/** Requeue delay while blocked on the world (no leader, quorum at risk), in progressing delays. */
+const BLOCKED_REQUEUE_FACTOR = 5;
+
+/**
+ * Which cluster the answering pods form and who leads it: the cluster seen before if any pod
+ * still answers for it, else the one most pods answer for (a tie decides nothing); its leader is
+ * the one reported at the highest term, and counts only if its own pod answers as that leader.
+ */
+function chooseCluster(
+  podAnswers: ReadonlyMap<number, MemberAnswer>,
+  known: bigint | null,
+): { clusterId: bigint | null; leaderId: bigint; leaderOrdinal: number | null } {
+  const counts = new Map<bigint, number>();
+  for (const answer of podAnswers.values()) {
+    counts.set(answer.clusterId, (counts.get(answer.clusterId) ?? 0) + 1);
+  }
+  let clusterId: bigint | null = known !== null && counts.has(known) ? known : null;
+  if (clusterId === null && known === null) {
+    const ranked = [...counts].sort(([, a], [, b]) => b - a);
+    const [first, second] = ranked;
+    if (first !== undefined && (second === undefined || second[1] < first[1])) {
+      clusterId = first[0];
+    }
+  }
+  if (clusterId === null) return { clusterId: known, leaderId: 0n, leaderOrdinal: null };
   let best: MemberAnswer | undefined;
   for (const answer of podAnswers.values()) {
-    if (answer.leaderId === 0n) continue;
+    if (answer.clusterId !== clusterId || answer.leaderId === 0n) continue;
     if (best === undefined || answer.term > best.term) best = answer;
   }
-  return best?.leaderId ?? 0n;
+  const leaderId = best?.leaderId ?? 0n;
+  for (const [ordinal, answer] of podAnswers) {
+    if (
+      answer.clusterId === clusterId &&
+      answer.memberId === leaderId &&
+      answer.leaderId === leaderId
+    ) {
+      return { clusterId, leaderId, leaderOrdinal: ordinal };
+    }
+  }
+  return { clusterId, leaderId: 0n, leaderOrdinal: null };
+}
+
+/** A cluster id as the status writes it (16 hex digits), or null. */
+function parseClusterId(text: string | undefined): bigint | null {
+  return text !== undefined && /^[0-9a-f]{1,16}$/.test(text) ? BigInt(`0x${text}`) : null;
 }

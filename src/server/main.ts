@@ -153,13 +153,27 @@ export async function runServe(
   return code;
 }
 
-/** Every founding member's and this StatefulSet's peer addresses except this node's own. */
+/**
+ * Ordinals an empty member asks before it may found a cluster, at least: not only the founding
+ * ones. A cluster founded by one member and grown since has its other members above the initial
+ * size; a founder whose storage was reset must find them, not found a second cluster.
+ */
+const DISCOVERY_ORDINALS_MIN = 16;
+
+/** Peer addresses of the StatefulSet's ordinals that may hold members, except this node's own. */
 function discoveryAddresses(identity: ReturnType<typeof deriveNodeIdentity>): string[] {
   const addresses = new Set<string>();
-  const count = Math.max(identity.bootstrapMembers.length, identity.ordinal + 1);
+  const count = Math.max(
+    identity.bootstrapMembers.length,
+    identity.ordinal + 1,
+    DISCOVERY_ORDINALS_MIN,
+  );
   for (let ordinal = 0; ordinal < count; ordinal++) {
     if (ordinal === identity.ordinal) continue;
-    addresses.add(identity.peerAddressOf(ordinal));
+    const address = identity.peerAddressOf(ordinal);
+    // A local port scheme may run past port 65535 for high ordinals: no member can be there.
+    const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 0);
+    if (port > 0 && port <= 65_535) addresses.add(address);
   }
   return [...addresses];
 }

@@ -57,7 +57,7 @@ function ownedObjects(cluster: RaftCluster) {
   const replicas = resolveSpec(cluster.spec).replicas;
   return buildOwnedObjects(
     cluster,
-    { replicas, initialReplicas: replicas, quorum: quorumOf(replicas) },
+    { replicas, initialReplicas: replicas, initialClusterState: 'new', quorum: quorumOf(replicas) },
     DASHBOARD_JSON,
   );
 }

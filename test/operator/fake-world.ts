@@ -1,9 +1,13 @@
 /**
  * An in-memory cluster for reconciler tests: a Platform (StatefulSet replicas, pods, claims) and
- * the members' Cluster/Maintenance APIs over one model of what raftkv nodes do. A pod on empty
- * storage joins only under an id registered for its peer URL that never started (as
- * member-bootstrap.ts does); a pod keeps answering as whatever member its storage holds, removed
- * or not; the leader is the lowest running voter while running voters form a quorum.
+ * the members' Cluster/Maintenance APIs over one model of what raftkv nodes do
+ * (member-bootstrap.ts, raftkv-node.ts):
+ *  - a pod on empty storage asks its peers first; it joins under an id registered for its peer
+ *    URL that never started; with `--initial-cluster-state=new`, a founding ordinal whose peers
+ *    do not answer founds a cluster (a second one, if the first exists but did not answer);
+ *  - a member that applies its own removal marks its storage removed and exits, and then
+ *    crash-loops; one removed while down comes back answering as its old id;
+ *  - the leader is the lowest running voter while running voters form a quorum.
  */
 import type { MemberAnswer } from '../../src/operator/cluster-view.js';
 import type {
@@ -16,6 +20,7 @@ import type {
   Platform,
   PlatformEvent,
   WorkloadObservation,
+  InitialClusterState,
 } from '../../src/operator/platform.js';
 import type {
   RaftCluster,
@@ -27,8 +32,16 @@ import { quorumOf } from '../../src/operator/raft-cluster.js';
 interface FakePod {
   /** The member id whose data the pod's storage holds; null on empty storage. */
   dataId: bigint | null;
+  /** The cluster that member belongs to. */
+  dataCluster: bigint | null;
   isRunning: boolean;
+  restartCount: number;
+  /** Its storage is marked removed: it exits at every start. */
+  isRemovedMarked: boolean;
 }
+
+/** The cluster the operator creates. */
+export const MAIN_CLUSTER = 0xc1n;
 
 interface FakeMember {
   readonly ordinal: number;
@@ -39,6 +52,9 @@ interface FakeMember {
 export class FakeWorld implements Platform {
   replicas: number | null = null;
   initialReplicas: number | null = null;
+  initialClusterState: InitialClusterState | null = null;
+  /** Clusters founded besides the main one (each one a split brain the operator caused). */
+  foreignClusters = 0;
   isOwned = true;
   readonly pods = new Map<number, FakePod>();
   readonly claims = new Set<number>();
@@ -53,6 +69,31 @@ export class FakeWorld implements Platform {
   private nextId = 0x100n;
   /** Makes the next call of this name throw. */
   failNext: string | null = null;
+  /** The peer URL ordinal K registers with (the platform's own, when another platform acts). */
+  private readonly peerUrlOf: (ordinal: number) => string;
+
+  /**
+   * Whom a pod on empty storage asks before founding: `founders` (the node before it asked every
+   * ordinal: the other founding ordinals only, none at all for a one-member founding) or `all`.
+   */
+  private readonly discovery: 'founders' | 'all';
+
+  constructor(
+    options: {
+      readonly peerUrlOf?: (ordinal: number) => string;
+      readonly discovery?: 'founders' | 'all';
+    } = {},
+  ) {
+    this.peerUrlOf = options.peerUrlOf ?? ((ordinal) => `http://pod-${ordinal}:2380`);
+    this.discovery = options.discovery ?? 'all';
+  }
+
+  private ordinalOfPeerUrl(peerUrl: string): number {
+    for (let ordinal = 0; ordinal < 32; ordinal++) {
+      if (this.peerUrlOf(ordinal) === peerUrl) return ordinal;
+    }
+    throw new Error(`no ordinal has peer URL ${peerUrl}`);
+  }
 
   cluster(spec: RaftClusterSpec, generation = 1): RaftCluster {
     return {
@@ -70,6 +111,7 @@ export class FakeWorld implements Platform {
     this.call('applyWorkload');
     this.replicas = desired.replicas;
     this.initialReplicas ??= desired.initialReplicas;
+    this.initialClusterState = desired.initialClusterState;
     this.syncPods();
     return Promise.resolve();
   }
@@ -80,6 +122,7 @@ export class FakeWorld implements Platform {
     return Promise.resolve({
       replicas: this.replicas,
       initialReplicas: this.initialReplicas,
+      initialClusterState: this.initialClusterState,
       isOwned: this.isOwned,
       pods: [...this.pods].map(([ordinal, pod]) => ({
         name: `rkv-${ordinal}`,
@@ -87,7 +130,7 @@ export class FakeWorld implements Platform {
         isRunning: pod.isRunning,
         isReady: pod.isRunning && this.leaderId !== 0n,
         isTerminating: false,
-        restartCount: 0,
+        restartCount: pod.restartCount,
       })),
       claimOrdinals: [...this.claims],
     });
@@ -130,7 +173,7 @@ export class FakeWorld implements Platform {
   }
 
   peerUrl(_cluster: RaftCluster, ordinal: number): string {
-    return `http://pod-${ordinal}:2380`;
+    return this.peerUrlOf(ordinal);
   }
 
   // --- the members' API ----------------------------------------------------------------------
@@ -144,7 +187,7 @@ export class FakeWorld implements Platform {
         return Promise.resolve(
           [...this.members].map(([id, member]): ConfiguredMember => ({
             id,
-            peerUrls: [`http://pod-${member.ordinal}:2380`],
+            peerUrls: [this.peerUrlOf(member.ordinal)],
             isLearner: member.isLearner,
           })),
         );
@@ -152,8 +195,20 @@ export class FakeWorld implements Platform {
       status: (endpoint) => {
         const ordinal = Number(/pod-(\d+)/.exec(endpoint)?.[1]);
         const pod = this.pods.get(ordinal);
-        if (pod === undefined || !pod.isRunning || pod.dataId === null) {
+        if (pod === undefined || !this.isServing(pod) || pod.dataId === null) {
           return Promise.reject(new Error(`${endpoint} unreachable`));
+        }
+        if (pod.dataCluster !== MAIN_CLUSTER) {
+          // A cluster of its own, which it leads alone.
+          return Promise.resolve({
+            clusterId: pod.dataCluster ?? 0n,
+            memberId: pod.dataId,
+            leaderId: pod.dataId,
+            term: 1,
+            commitIndex: 1,
+            appliedIndex: 1,
+            isLearner: false,
+          });
         }
         const member = this.members.get(pod.dataId);
         const applied =
@@ -161,6 +216,7 @@ export class FakeWorld implements Platform {
             ? Math.min(this.commitIndex, this.learnerApplied.get(pod.dataId) ?? this.commitIndex)
             : this.commitIndex;
         const answer: MemberAnswer = {
+          clusterId: MAIN_CLUSTER,
           memberId: pod.dataId,
           leaderId: member === undefined ? 0n : this.leaderId,
           term: 2,
@@ -172,7 +228,7 @@ export class FakeWorld implements Platform {
       },
       addLearner: (peerUrl) => {
         this.call('addLearner');
-        const ordinal = Number(/pod-(\d+)/.exec(peerUrl)?.[1]);
+        const ordinal = this.ordinalOfPeerUrl(peerUrl);
         const id = this.nextId++;
         this.members.set(id, { ordinal, isLearner: true, hasStarted: false });
         this.commitIndex++;
@@ -190,14 +246,26 @@ export class FakeWorld implements Platform {
       },
       remove: (id) => {
         this.call('remove');
-        if (!this.members.delete(id)) return Promise.reject(new Error('member not found'));
+        const removed = this.members.get(id);
+        if (removed === undefined) return Promise.reject(new Error('member not found'));
+        this.members.delete(id);
         this.commitIndex++;
+        // A running member applies its own removal: it marks its storage and exits for good.
+        const pod = this.pods.get(removed.ordinal);
+        if (pod !== undefined && pod.isRunning && pod.dataId === id) {
+          pod.isRemovedMarked = true;
+          pod.restartCount++;
+        }
         if (id === this.leaderId) this.leaderId = 0n;
         this.settle();
         return Promise.resolve();
       },
       moveLeader: (targetId) => {
         this.call('moveLeader');
+        const target = this.members.get(targetId);
+        if (target === undefined || target.isLearner || !this.isAnswering(targetId)) {
+          return Promise.reject(new Error('bad leader transferee'));
+        }
         this.leaderId = targetId;
         return Promise.resolve();
       },
@@ -219,7 +287,12 @@ export class FakeWorld implements Platform {
     const member = this.members.get(id);
     if (member === undefined) return false;
     const pod = this.pods.get(member.ordinal);
-    return pod !== undefined && pod.isRunning && pod.dataId === id;
+    return pod !== undefined && this.isServing(pod) && pod.dataId === id;
+  }
+
+  /** Its process runs and serves (a removed-marked one exits at once). */
+  private isServing(pod: FakePod): boolean {
+    return pod.isRunning && !pod.isRemovedMarked;
   }
 
   private call(name: string): void {
@@ -240,51 +313,89 @@ export class FakeWorld implements Platform {
       if (this.pods.has(ordinal)) continue;
       const hadClaim = this.claims.has(ordinal);
       this.claims.add(ordinal);
-      this.pods.set(ordinal, { dataId: hadClaim ? this.dataOf(ordinal) : null, isRunning: true });
+      const data = hadClaim ? this.claimData.get(ordinal) : undefined;
+      this.pods.set(ordinal, {
+        dataId: data?.id ?? null,
+        dataCluster: data?.cluster ?? null,
+        isRunning: true,
+        restartCount: 0,
+        isRemovedMarked: data?.isRemovedMarked ?? false,
+      });
     }
     this.settle();
   }
 
   /** A recreated pod finds whatever member data its claim held. */
-  private readonly claimData = new Map<number, bigint>();
-
-  private dataOf(ordinal: number): bigint | null {
-    return this.claimData.get(ordinal) ?? null;
-  }
+  private readonly claimData = new Map<
+    number,
+    { readonly id: bigint; readonly cluster: bigint; readonly isRemovedMarked: boolean }
+  >();
 
   /** What the nodes do on their own: found, join, elect. */
   private settle(): void {
-    // Founders bootstrap together on empty storage.
-    if (this.members.size === 0 && this.initialReplicas !== null) {
-      for (let ordinal = 0; ordinal < this.initialReplicas; ordinal++) {
-        const pod = this.pods.get(ordinal);
-        if (pod === undefined || pod.dataId !== null) return;
-      }
-      for (let ordinal = 0; ordinal < this.initialReplicas; ordinal++) {
-        const id = this.nextId++;
-        this.members.set(id, { ordinal, isLearner: false, hasStarted: true });
-        const pod = this.pods.get(ordinal);
-        if (pod !== undefined) pod.dataId = id;
-      }
-    }
-    // Empty storage joins under a registered id that never started.
+    this.foundOrJoin();
     for (const [ordinal, pod] of this.pods) {
-      if (pod.dataId !== null) continue;
-      for (const [id, member] of this.members) {
-        if (member.ordinal === ordinal && !member.hasStarted) {
-          member.hasStarted = true;
-          pod.dataId = id;
-        }
+      if (pod.dataId === null || pod.dataCluster === null) this.claimData.delete(ordinal);
+      else {
+        this.claimData.set(ordinal, {
+          id: pod.dataId,
+          cluster: pod.dataCluster,
+          isRemovedMarked: pod.isRemovedMarked,
+        });
       }
-    }
-    for (const [ordinal, pod] of this.pods) {
-      if (pod.dataId === null) this.claimData.delete(ordinal);
-      else this.claimData.set(ordinal, pod.dataId);
     }
     for (const ordinal of [...this.claimData.keys()]) {
       if (!this.claims.has(ordinal)) this.claimData.delete(ordinal);
     }
     this.elect();
+  }
+
+  /** Pods on empty storage: join under a registered id, or found, or wait. */
+  private foundOrJoin(): void {
+    const initial = this.initialReplicas ?? 0;
+    const empty = [...this.pods].filter(([, pod]) => pod.isRunning && pod.dataId === null);
+    // At creation the founders start together and find each other: one cluster.
+    if (this.members.size === 0 && this.foreignClusters === 0) {
+      const founders = empty.filter(([ordinal]) => ordinal < initial);
+      if (founders.length < initial || this.initialClusterState !== 'new') return;
+      for (const [ordinal, pod] of founders) {
+        const id = BigInt(ordinal + 1);
+        this.members.set(id, { ordinal, isLearner: false, hasStarted: true });
+        pod.dataId = id;
+        pod.dataCluster = MAIN_CLUSTER;
+      }
+      return;
+    }
+    for (const [ordinal, pod] of empty) {
+      const registered = [...this.members].find(
+        ([, member]) => member.ordinal === ordinal && !member.hasStarted,
+      );
+      if (registered !== undefined && this.anyPeerAnswers(ordinal, 'all')) {
+        registered[1].hasStarted = true;
+        pod.dataId = registered[0];
+        pod.dataCluster = MAIN_CLUSTER;
+        continue;
+      }
+      const mayFound = this.initialClusterState === 'new' && ordinal < initial;
+      if (mayFound && !this.anyPeerAnswers(ordinal, this.discovery)) {
+        // Nobody it asked answered: it founds a cluster of its own, under its founder id.
+        this.foreignClusters++;
+        pod.dataId = BigInt(ordinal + 1);
+        pod.dataCluster = MAIN_CLUSTER + BigInt(this.foreignClusters);
+      }
+    }
+  }
+
+  /** Whether a pod it asks serves an initialized member. */
+  private anyPeerAnswers(self: number, whom: 'founders' | 'all'): boolean {
+    const initial = this.initialReplicas ?? 0;
+    return [...this.pods].some(
+      ([ordinal, pod]) =>
+        ordinal !== self &&
+        (whom === 'all' || ordinal < initial) &&
+        this.isServing(pod) &&
+        pod.dataId !== null,
+    );
   }
 
   private elect(): void {

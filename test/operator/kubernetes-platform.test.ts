@@ -26,7 +26,12 @@ import {
 } from './kubernetes-test-support.js';
 
 const NS = 'prod';
-const DESIRED: DesiredWorkload = { replicas: 3, initialReplicas: 3, quorum: 2 };
+const DESIRED: DesiredWorkload = {
+  replicas: 3,
+  initialReplicas: 3,
+  initialClusterState: 'new',
+  quorum: 2,
+};
 const STS = 'apps/v1/statefulsets';
 const SERVICES = 'v1/services';
 const PDBS = 'policy/v1/poddisruptionbudgets';
@@ -148,13 +153,23 @@ describe('KubernetesPlatform.applyWorkload', () => {
     const platform = platformFor();
     await platform.applyWorkload(cluster, DESIRED);
     const generation = (stored(STS, 'kv').metadata as { generation: number }).generation;
-    await platform.applyWorkload(cluster, { replicas: 4, initialReplicas: 3, quorum: 3 });
+    await platform.applyWorkload(cluster, {
+      replicas: 4,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 3,
+    });
     const statefulSet = stored(STS, 'kv');
     expect((statefulSet.spec as { replicas: number }).replicas).toBe(4);
     expect((statefulSet.metadata as { generation: number }).generation).toBe(generation + 1);
     expect((stored(PDBS, 'kv').spec as { minAvailable: number }).minAvailable).toBe(3);
     const observation = await platform.observe(cluster);
-    expect(observation).toMatchObject({ replicas: 4, initialReplicas: 3, isOwned: true });
+    expect(observation).toMatchObject({
+      replicas: 4,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      isOwned: true,
+    });
   });
 
   it('keeps the claim templates of an existing StatefulSet, which cannot change', async () => {
@@ -343,6 +358,7 @@ describe('KubernetesPlatform.observe', () => {
     expect(await platformFor().observe(cluster)).toEqual({
       replicas: null,
       initialReplicas: null,
+      initialClusterState: null,
       isOwned: true,
       pods: [],
       claimOrdinals: [],
@@ -352,7 +368,12 @@ describe('KubernetesPlatform.observe', () => {
   it('reads replicas, pods by label and claims by name', async () => {
     const cluster = createCluster();
     const platform = platformFor();
-    await platform.applyWorkload(cluster, { replicas: 4, initialReplicas: 3, quorum: 3 });
+    await platform.applyWorkload(cluster, {
+      replicas: 4,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 3,
+    });
     fake.put(podManifest('kv-0', runningStatus(true)));
     fake.put(podManifest('kv-1', runningStatus(false, 4)));
     fake.put(podManifest('kv-2', { phase: 'Pending' }));

@@ -87,7 +87,12 @@ describe('LocalPlatform with raftkv nodes', () => {
 
   it('starts three nodes that elect a leader and serve writes', async () => {
     const local = platform();
-    await local.applyWorkload(cluster, { replicas: 3, initialReplicas: 3, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 3,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     await observeUntil(local, 'three pods are Ready', (workload) => countReady(workload) === 3);
     const endpoints = [0, 1, 2].map((ordinal) => local.clientEndpoint(cluster, ordinal));
     const client = await connect(endpoints);
@@ -137,7 +142,12 @@ describe('LocalPlatform with raftkv nodes', () => {
     const before = await pidsByOrdinal();
     const stopped = (await records()).find((record) => record.ordinal === 2);
     if (stopped === undefined) throw new Error('no pod rkv-2');
-    await local.applyWorkload(cluster, { replicas: 2, initialReplicas: 3, quorum: 2 });
+    await local.applyWorkload(cluster, {
+      replicas: 2,
+      initialReplicas: 3,
+      initialClusterState: 'new',
+      quorum: 2,
+    });
     await expect(local.deleteClaim(cluster, 2)).rejects.toBeInstanceOf(LocalClaimInUseError);
     const workload = await observeUntil(local, 'rkv-2 is gone', (observed) =>
       observed.pods.every((pod) => pod.ordinal !== 2),

@@ -10,7 +10,7 @@ import { SILENT_LOGGER } from '../../src/common/index.js';
 import { findCondition } from '../../src/operator/conditions.js';
 import { NOT_OWNED_CODE } from '../../src/operator/platform.js';
 import { Reconciler, type ReconcileResult } from '../../src/operator/reconciler.js';
-import { FakeWorld } from './fake-world.js';
+import { FakeWorld, MAIN_CLUSTER } from './fake-world.js';
 
 function reconcilerFor(world: FakeWorld, nowMs = () => 1_000_000): Reconciler {
   return new Reconciler({
@@ -171,7 +171,9 @@ describe('Reconciler', () => {
     const victim = [...world.members].find(([, member]) => member.ordinal === 2)?.[0] ?? 0n;
     const pod = world.pods.get(2);
     if (pod === undefined) throw new Error('no pod 2');
+    // Its process crash-loops: the pod is up, the member silent.
     pod.isRunning = false;
+    pod.restartCount = 3;
     let nowMs = 1_000_000;
     const reconciler = reconcilerFor(world, () => nowMs);
     await reconciler.reconcile(world.cluster({ replicas: 3 }));
@@ -205,6 +207,82 @@ describe('Reconciler', () => {
       status: 'True',
       reason: 'NotOwned',
     });
+  });
+
+  it('a silent member whose pod is not up (Pending, deleted) is not replaced', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    const pod = world.pods.get(2);
+    if (pod === undefined) throw new Error('no pod 2');
+    pod.isRunning = false; // Never started: Pending (unschedulable), restartCount 0.
+    let nowMs = 1_000_000;
+    const reconciler = reconcilerFor(world, () => nowMs);
+    for (let pass = 0; pass < 5; pass++) {
+      await reconciler.reconcile(world.cluster({ replicas: 3 }));
+      nowMs += 61_000;
+    }
+    expect(world.calls).not.toContain('remove');
+    expect(findCondition(world.status?.conditions, 'Degraded')?.reason).toBe('UnhealthyMembers');
+  });
+
+  it('replacing founder 0 of a cluster founded with one member never founds a second cluster', async () => {
+    // The review's scenario: founded with 1, scaled to 3, ordinal 0 crash-loops long enough to
+    // be replaced. Its pod restarts on empty storage; a node that asks no peer before founding
+    // (initial size 1) would found a second cluster unless told the cluster exists.
+    const world = new FakeWorld({ discovery: 'founders' });
+    await converge(world, 1);
+    await converge(world, 3);
+    expect(world.initialClusterState).toBe('existing');
+    const zero = world.pods.get(0);
+    if (zero === undefined) throw new Error('no pod 0');
+    zero.isRunning = false;
+    zero.restartCount = 5;
+    let nowMs = 2_000_000;
+    const reconciler = reconcilerFor(world, () => nowMs);
+    const reasons: string[] = [];
+    for (let pass = 0; pass < 20; pass++) {
+      const before = world.events.length;
+      await reconciler.reconcile(world.cluster({ replicas: 3 }));
+      reasons.push(...world.events.slice(before).map((event) => event.reason));
+      expect(world.hasQuorum()).toBe(true);
+      nowMs += 61_000;
+      if (reasons.includes('MemberPromoted')) break;
+    }
+    expect(reasons).toEqual(['MemberRemoved', 'StorageReset', 'MemberAdded', 'MemberPromoted']);
+    expect(world.foreignClusters).toBe(0);
+    expect(world.members.size).toBe(3);
+    for (const id of world.members.keys()) expect(world.isAnswering(id)).toBe(true);
+    expect(world.status?.clusterId).toBe('00000000000000c1');
+  });
+
+  it('a pod answering for another cluster is reset, and the configuration read from the leader', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    // Ordinal 2's storage is replaced by a member of another cluster that leads itself.
+    const pod = world.pods.get(2);
+    if (pod === undefined) throw new Error('no pod 2');
+    pod.dataCluster = MAIN_CLUSTER + 7n;
+    pod.dataId = 3n;
+    const reconciler = reconcilerFor(world);
+    await reconciler.reconcile(world.cluster({ replicas: 3 }));
+    expect(world.events.at(-1)?.reason).toBe('StorageReset');
+    expect(world.events.at(-1)?.message).toContain('another cluster');
+  });
+
+  it('a learner that answers but never catches up is removed after the unhealthy time', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    let nowMs = 3_000_000;
+    const reconciler = reconcilerFor(world, () => nowMs);
+    await reconciler.reconcile(world.cluster({ replicas: 4 })); // adds the learner
+    const learnerId = [...world.members].find(([, member]) => member.isLearner)?.[0] ?? 0n;
+    world.learnerApplied.set(learnerId, 0);
+    for (let pass = 0; pass < 8 && !world.calls.includes('remove'); pass++) {
+      await reconciler.reconcile(world.cluster({ replicas: 4 }));
+      nowMs += 30_000;
+    }
+    expect(world.calls).toContain('remove');
+    expect(world.members.has(learnerId)).toBe(false);
   });
 
   it('a failing phase still writes status, as Degraded ReconcileError', async () => {
