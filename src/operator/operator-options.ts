@@ -132,7 +132,7 @@ const SPECS: readonly OptionSpec[] = [
     flag: 'unhealthy-after-seconds',
     key: 'unhealthyAfterSeconds',
     kind: 'int',
-    defaultValue: 300,
+    defaultValue: 600,
     min: 10,
     max: 86_400,
     help: 'a member silent this long is replaced (removed, its storage reset, added anew)',

@@ -52,7 +52,7 @@ export interface ReconcilerOptions {
   readonly membershipClients: MembershipClientFactory;
   readonly logger: Logger;
   readonly observer?: ReconcileObserver;
-  /** A member silent this long is replaced (default 5 minutes). */
+  /** A member silent this long is replaced (default 10 minutes). */
   readonly unhealthyAfterMs?: number;
   /** Next pass while a change is under way (default 1 s). */
   readonly progressingRequeueMs?: number;
@@ -81,7 +81,7 @@ interface ClusterMemory {
   readonly learnerApplied: Map<bigint, number>;
 }
 
-const UNHEALTHY_AFTER_MS_DEFAULT = 5 * 60_000;
+const UNHEALTHY_AFTER_MS_DEFAULT = 10 * 60_000;
 /** Ordinals whose peer URLs are matched against the configuration. */
 const ORDINALS_MATCHED = REPLICAS_MAX * 4;
 
