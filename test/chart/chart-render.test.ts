@@ -161,13 +161,14 @@ describe.each([
     const [operator, ...others] = containersOf(deployment, 'spec', 'template', 'spec');
     expect(others).toEqual([]);
     expect(operator?.command).toEqual(['node', 'dist/operator/main.js']);
-    expect(operator?.args?.slice(0, 8)).toEqual([
+    expect(operator?.args?.slice(0, 9)).toEqual([
       '--namespace=$(POD_NAMESPACE)',
       '--leader-election=true',
       expect.stringMatching(/^--lease-duration-seconds=\d+$/),
       expect.stringMatching(/^--renew-deadline-seconds=\d+$/),
       expect.stringMatching(/^--retry-period-seconds=\d+$/),
       expect.stringMatching(/^--resync-period-seconds=\d+$/),
+      expect.stringMatching(/^--unhealthy-after-seconds=\d+$/),
       expect.stringMatching(/^--log-level=(debug|info|warn|error)$/),
       '--http-port=8081',
     ]);
@@ -404,9 +405,10 @@ describe('the chart with the feature-rich values', () => {
       '--renew-deadline-seconds=20',
       '--retry-period-seconds=4',
       '--resync-period-seconds=60',
+      '--unhealthy-after-seconds=120',
       '--log-level=debug',
       '--http-port=8081',
-      '--unhealthy-after-seconds=120',
+      '--log-format=json',
     ]);
     expect(field(deployment, 'spec', 'replicas')).toBe(2);
     expect(field(deployment, 'spec', 'template', 'spec', 'imagePullSecrets')).toEqual([
