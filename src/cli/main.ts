@@ -109,8 +109,13 @@ async function runCommandLine(commandLine: readonly string[]): Promise<ExitCode>
     console.error(`raftkv: unknown command '${commandLine.join(' ')}'\n\n${generalUsage()}`);
     return ExitCode.usage;
   }
+  const commandArguments = commandLine.slice(command.words.length);
+  if (commandArguments.some((argument) => argument === '--help' || argument === '-h')) {
+    console.log(command.help);
+    return ExitCode.success;
+  }
   try {
-    return await command.run(commandLine.slice(command.words.length));
+    return await command.run(commandArguments);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`raftkv ${command.words.join(' ')}: ${error.message}`);

@@ -21,7 +21,7 @@ export const SERVE_COMMAND: Command = {
   synopsis: 'serve [FLAGS]',
   summary: 'run a raftkv member (flags or RAFTKV_* environment variables)',
   get help(): string {
-    return `Usage: raftkv serve [FLAGS]\n\n${formatNodeConfigHelp()}`;
+    return formatNodeConfigHelp();
   },
   run: runServeCommand,
 };
