@@ -177,7 +177,12 @@ function degraded({ view, step, error, isNotOwned }: StatusInputs): ConditionUpd
     const reason = isNotOwned === true ? 'NotOwned' : 'ReconcileError';
     return { ...base, status: 'True', reason, message: error };
   }
-  if (step?.kind === 'wait' && (step.reason === 'NotOwned' || step.reason === 'QuorumAtRisk')) {
+  if (
+    step?.kind === 'wait' &&
+    (step.reason === 'NotOwned' ||
+      step.reason === 'QuorumAtRisk' ||
+      step.reason === 'PeerUrlMismatch')
+  ) {
     return { ...base, status: 'True', reason: step.reason, message: step.message };
   }
   const unhealthy = (view?.members ?? []).filter((member) => !isHealthy(member));

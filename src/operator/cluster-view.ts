@@ -52,4 +52,6 @@ export interface ClusterView {
   readonly nowMs: number;
   /** A member silent this long is replaced. */
   readonly unhealthyAfterMs: number;
+  /** Replacements of each ordinal so far (each one doubles its unhealthy time). */
+  readonly replacements: ReadonlyMap<number, number>;
 }

@@ -99,6 +99,7 @@ function view(spec: ViewSpec): ClusterView {
     resetOrdinals: new Set(spec.reset ?? []),
     nowMs: NOW_MS,
     unhealthyAfterMs: UNHEALTHY_AFTER_MS,
+    replacements: new Map(),
   };
 }
 

@@ -16,7 +16,13 @@ import { quorumOf } from './raft-cluster.js';
 
 /** Why nothing is done now; named like the conditions it shows as. */
 export type WaitReason =
-  'NotOwned' | 'NoLeader' | 'LearnerCatchingUp' | 'QuorumAtRisk' | 'PodsStarting' | 'Stable';
+  | 'NotOwned'
+  | 'NoLeader'
+  | 'LearnerCatchingUp'
+  | 'QuorumAtRisk'
+  | 'PodsStarting'
+  | 'PeerUrlMismatch'
+  | 'Stable';
 
 export type MembershipStep =
   /** No StatefulSet yet: create the workload with the founders. */
@@ -93,6 +99,14 @@ function resetStalePods(view: ClusterView, members: readonly MemberView[]): Memb
       };
     }
     const configured = memberAt(members, ordinal);
+    if (configured?.id !== answer.memberId && members.some((m) => m.id === answer.memberId)) {
+      // It runs a configured member whose peer URL no longer names this ordinal (the cluster
+      // domain or the port scheme changed): never reset a member of the configuration.
+      return wait(
+        'PeerUrlMismatch',
+        `the pod of ordinal ${ordinal} runs member ${hex(answer.memberId)}, whose peer URL is not this ordinal's`,
+      );
+    }
     if (configured === undefined) {
       return {
         kind: 'resetOrdinal',
@@ -255,11 +269,30 @@ function isHealthy(member: MemberView): boolean {
   return member.answer !== null && member.answer.memberId === member.id;
 }
 
+/**
+ * Silent for longer than the unhealthy time: the time itself while its pod is up (running or
+ * crash-looping), three times it while the pod is not (Pending, or Terminating on a lost node:
+ * replacing may be the only way out, but give Kubernetes its chance first), and doubled for each
+ * earlier replacement of the same ordinal (a member that can never catch up is retried ever more
+ * slowly instead of in a tight loop).
+ */
 function isSilentTooLong(view: ClusterView, member: MemberView): boolean {
-  return (
-    member.silentSinceMs !== null && view.nowMs - member.silentSinceMs >= view.unhealthyAfterMs
-  );
+  if (member.silentSinceMs === null) return false;
+  const pod = view.workload.pods.find((candidate) => candidate.ordinal === member.ordinal);
+  const isPodUp =
+    pod !== undefined && !pod.isTerminating && (pod.isRunning || pod.restartCount > 0);
+  const replaced = member.ordinal === null ? 0 : (view.replacements.get(member.ordinal) ?? 0);
+  const limitMs =
+    view.unhealthyAfterMs *
+    (isPodUp ? 1 : NOT_UP_FACTOR) *
+    2 ** Math.min(replaced, REPLACEMENT_BACKOFF_DOUBLINGS_MAX);
+  return view.nowMs - member.silentSinceMs >= limitMs;
 }
+
+/** How much longer a member whose pod is not up may stay silent before it is replaced. */
+const NOT_UP_FACTOR = 3;
+/** Replacements of one ordinal double its unhealthy time up to 2^this. */
+const REPLACEMENT_BACKOFF_DOUBLINGS_MAX = 4;
 
 function memberAt(members: readonly MemberView[], ordinal: number): MemberView | undefined {
   return members.find((member) => member.ordinal === ordinal);

@@ -79,6 +79,8 @@ interface ClusterMemory {
   clusterId: bigint | null;
   /** Each learner's applied index at the previous pass. */
   readonly learnerApplied: Map<bigint, number>;
+  /** Replacements of each ordinal (an unhealthy member removed). */
+  readonly replacements: Map<number, number>;
 }
 
 const UNHEALTHY_AFTER_MS_DEFAULT = 10 * 60_000;
@@ -173,6 +175,7 @@ export class Reconciler {
         lastStep: undefined,
         clusterId: null,
         learnerApplied: new Map(),
+        replacements: new Map(),
       };
       this.memories.set(key, memory);
     }
@@ -231,7 +234,7 @@ export class Reconciler {
         ? null
         : this.toMemberViews(cluster, configured, podAnswers, clusterId, leaderId);
     if (members !== null && clusterId !== null) memory.clusterId = clusterId;
-    this.remember(memory, members, workload, podAnswers, leaderId, nowMs);
+    this.remember(memory, members, podAnswers, leaderId, nowMs);
     const view: ClusterView = {
       desiredReplicas: resolveSpec(cluster.spec).replicas,
       workload,
@@ -241,12 +244,15 @@ export class Reconciler {
           silentSinceMs: memory.silentSinceMs.get(member.id) ?? null,
         })) ?? null,
       leaderId: members === null ? 0n : leaderId,
-      clusterId: memory.clusterId ?? clusterId,
+      // Only a cluster id a leader confirmed (it served the configuration) is acted on or
+      // written to the status: a bare majority of answers may be foreign storage.
+      clusterId: memory.clusterId,
       podAnswers,
       catchUpTargets: memory.catchUpTargets,
       resetOrdinals: memory.resetOrdinals,
       nowMs,
       unhealthyAfterMs: this.options.unhealthyAfterMs ?? UNHEALTHY_AFTER_MS_DEFAULT,
+      replacements: memory.replacements,
     };
     return { view, leaderClient };
   }
@@ -296,19 +302,13 @@ export class Reconciler {
   private remember(
     memory: ClusterMemory,
     members: readonly MemberView[] | null,
-    workload: WorkloadObservation,
     podAnswers: ReadonlyMap<number, MemberAnswer>,
     leaderId: bigint,
     nowMs: number,
   ): void {
     if (members === null) return;
-    // A member's silence counts only while its pod is up (running, or restarting in a crash
-    // loop): a pod that is Pending, being deleted or not there yet says nothing about the member,
-    // and replacing it would not help.
-    const isPodUp = (ordinal: number | null): boolean => {
-      const pod = workload.pods.find((candidate) => candidate.ordinal === ordinal);
-      return pod !== undefined && !pod.isTerminating && (pod.isRunning || pod.restartCount > 0);
-    };
+    // Silence is tracked whatever the pod's state; the plan gives a pod that is not up (Pending,
+    // Terminating) longer before it replaces the member.
     const ids = new Set(members.map((member) => member.id));
     for (const id of [...memory.silentSinceMs.keys()]) {
       if (!ids.has(id)) memory.silentSinceMs.delete(id);
@@ -318,11 +318,8 @@ export class Reconciler {
         this.rememberLearnerProgress(memory, member.id, member.answer.appliedIndex, nowMs);
         continue;
       }
-      if (member.answer !== null || !isPodUp(member.ordinal)) {
-        memory.silentSinceMs.delete(member.id);
-      } else if (!memory.silentSinceMs.has(member.id)) {
-        memory.silentSinceMs.set(member.id, nowMs);
-      }
+      if (member.answer !== null) memory.silentSinceMs.delete(member.id);
+      else if (!memory.silentSinceMs.has(member.id)) memory.silentSinceMs.set(member.id, nowMs);
     }
     const leaderAnswer = [...podAnswers.values()].find((answer) => answer.memberId === leaderId);
     const learners = new Set(members.filter((m) => m.isLearner).map((m) => m.id));
@@ -378,14 +375,20 @@ export class Reconciler {
     const voters = view.members?.filter((member) => !member.isLearner).length ?? replicas;
     // Once the cluster exists (a leader served its configuration), a pod on empty storage may
     // only wait to be added: a founder whose storage was reset must never found a second cluster.
+    // Signs that it existed: the StatefulSet says so, a leader served a configuration, a
+    // confirmed cluster id is known (status), or, when the StatefulSet is (re)created, volume
+    // claims remain (a StatefulSet deleted by hand keeps them). Only a cluster with none of these
+    // may be founded. (While the founders start, their claims exist but nothing else does.)
     const isEstablished =
       view.workload.initialClusterState === 'existing' ||
       view.members !== null ||
-      view.clusterId !== null;
+      view.clusterId !== null ||
+      cluster.status?.clusterId !== undefined ||
+      (step.kind === 'create' && view.workload.claimOrdinals.length > 0);
     await this.options.platform.applyWorkload(cluster, {
       replicas,
       initialReplicas: initialReplicas ?? replicas,
-      initialClusterState: step.kind === 'create' || !isEstablished ? 'new' : 'existing',
+      initialClusterState: isEstablished ? 'existing' : 'new',
       quorum: quorumOf(Math.max(voters, 1)),
     });
   }
@@ -448,6 +451,9 @@ export class Reconciler {
         if (step.ordinal !== null) {
           const action = step.why === 'unhealthy' ? 'ReplaceMember' : 'RemoveMember';
           this.startChange(memory, step.ordinal, action, startedMs);
+          if (step.why === 'unhealthy') {
+            memory.replacements.set(step.ordinal, (memory.replacements.get(step.ordinal) ?? 0) + 1);
+          }
         }
         reason = 'MemberRemoved';
         break;
@@ -510,6 +516,7 @@ export class Reconciler {
       lastStep: pass.memory.lastStep,
       nowMs: this.nowMs(),
     });
+    if (this.options.isLeading !== undefined && !this.options.isLeading()) return;
     try {
       await this.options.platform.writeStatus(cluster, status);
     } catch (caught) {

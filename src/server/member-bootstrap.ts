@@ -51,9 +51,13 @@ export async function resolveStartIdentity(inputs: BootstrapInputs): Promise<Sta
     return { kind: 'restart', clusterId: Number(stamp.clusterId), nodeId: stamp.nodeId };
   }
   let isWaitLogged = false;
+  // Once any peer answered for an initialized cluster, this node never founds one: a later
+  // round in which nobody answers (peers restarting) must not make it a second cluster.
+  let hasSeenCluster = false;
   for (;;) {
     const answers = await askPeers(inputs);
     const initialized = answers.find((answer) => answer.isInitialized);
+    if (initialized !== undefined) hasSeenCluster = true;
     if (initialized !== undefined) {
       const member = initialized.members.find((candidate) =>
         candidate.peerUrls.includes(inputs.advertisedPeerUrl),
@@ -80,7 +84,7 @@ export async function resolveStartIdentity(inputs: BootstrapInputs): Promise<Sta
           'empty data directory: waiting to be added to the existing cluster',
         );
       }
-    } else if (inputs.founderId !== null) {
+    } else if (inputs.founderId !== null && !hasSeenCluster) {
       inputs.logger.info(
         { nodeId: inputs.founderId, clusterId: inputs.clusterId.toString(16) },
         'no initialized peer answered: bootstrapping the initial cluster',

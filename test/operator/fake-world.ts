@@ -4,7 +4,7 @@
  * (member-bootstrap.ts, raftkv-node.ts):
  *  - a pod on empty storage asks its peers first; it joins under an id registered for its peer
  *    URL that never started; with `--initial-cluster-state=new`, a founding ordinal whose peers
- *    do not answer founds a cluster (a second one, if the first exists but did not answer);
+ *    do not answer founds the cluster (again, with amnesia, if it existed but did not answer);
  *  - a member that applies its own removal marks its storage removed and exits, and then
  *    crash-loops; one removed while down comes back answering as its old id;
  *  - the leader is the lowest running voter while running voters form a quorum.
@@ -53,8 +53,11 @@ export class FakeWorld implements Platform {
   replicas: number | null = null;
   initialReplicas: number | null = null;
   initialClusterState: InitialClusterState | null = null;
-  /** Clusters founded besides the main one (each one a split brain the operator caused). */
-  foreignClusters = 0;
+  /**
+   * Times a founder on empty storage founded the cluster again: same cluster id (it comes from
+   * the token) and its founder id, an amnesiac member no one can tell from the real one.
+   */
+  refoundings = 0;
   isOwned = true;
   readonly pods = new Map<number, FakePod>();
   readonly claims = new Set<number>();
@@ -355,7 +358,7 @@ export class FakeWorld implements Platform {
     const initial = this.initialReplicas ?? 0;
     const empty = [...this.pods].filter(([, pod]) => pod.isRunning && pod.dataId === null);
     // At creation the founders start together and find each other: one cluster.
-    if (this.members.size === 0 && this.foreignClusters === 0) {
+    if (this.members.size === 0 && this.refoundings === 0) {
       const founders = empty.filter(([ordinal]) => ordinal < initial);
       if (founders.length < initial || this.initialClusterState !== 'new') return;
       for (const [ordinal, pod] of founders) {
@@ -378,10 +381,11 @@ export class FakeWorld implements Platform {
       }
       const mayFound = this.initialClusterState === 'new' && ordinal < initial;
       if (mayFound && !this.anyPeerAnswers(ordinal, this.discovery)) {
-        // Nobody it asked answered: it founds a cluster of its own, under its founder id.
-        this.foreignClusters++;
+        // Nobody it asked answered: it founds the cluster again, under its founder id and the
+        // same cluster id: a configuration of founders only, with an empty log.
+        this.refoundings++;
         pod.dataId = BigInt(ordinal + 1);
-        pod.dataCluster = MAIN_CLUSTER + BigInt(this.foreignClusters);
+        pod.dataCluster = MAIN_CLUSTER;
       }
     }
   }

@@ -209,7 +209,7 @@ describe('Reconciler', () => {
     });
   });
 
-  it('a silent member whose pod is not up (Pending, deleted) is not replaced', async () => {
+  it('a silent member whose pod is not up (Pending, lost node) gets three times longer', async () => {
     const world = new FakeWorld();
     await converge(world, 3);
     const pod = world.pods.get(2);
@@ -217,12 +217,17 @@ describe('Reconciler', () => {
     pod.isRunning = false; // Never started: Pending (unschedulable), restartCount 0.
     let nowMs = 1_000_000;
     const reconciler = reconcilerFor(world, () => nowMs);
+    // Within three unhealthy times (3 × 60 s): left alone.
     for (let pass = 0; pass < 5; pass++) {
       await reconciler.reconcile(world.cluster({ replicas: 3 }));
-      nowMs += 61_000;
+      nowMs += 40_000;
     }
     expect(world.calls).not.toContain('remove');
     expect(findCondition(world.status?.conditions, 'Degraded')?.reason).toBe('UnhealthyMembers');
+    // After them: replaced (a pod on a lost node may never come back by itself).
+    nowMs += 30_000;
+    await reconciler.reconcile(world.cluster({ replicas: 3 }));
+    expect(world.calls).toContain('remove');
   });
 
   it('replacing founder 0 of a cluster founded with one member never founds a second cluster', async () => {
@@ -249,7 +254,7 @@ describe('Reconciler', () => {
       if (reasons.includes('MemberPromoted')) break;
     }
     expect(reasons).toEqual(['MemberRemoved', 'StorageReset', 'MemberAdded', 'MemberPromoted']);
-    expect(world.foreignClusters).toBe(0);
+    expect(world.refoundings).toBe(0);
     expect(world.members.size).toBe(3);
     for (const id of world.members.keys()) expect(world.isAnswering(id)).toBe(true);
     expect(world.status?.clusterId).toBe('00000000000000c1');
@@ -283,6 +288,32 @@ describe('Reconciler', () => {
     }
     expect(world.calls).toContain('remove');
     expect(world.members.has(learnerId)).toBe(false);
+  });
+
+  it('never resets a pod that runs a configured member whose peer URL changed', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    // The platform now names other peer URLs (the cluster domain changed): no member maps to
+    // an ordinal, yet every pod answers as a configured member.
+    world.peerUrl = (_cluster, ordinal) => `http://pod-${ordinal}.other.domain:2380`;
+    world.calls.length = 0;
+    const reconciler = reconcilerFor(world);
+    for (let pass = 0; pass < 3; pass++) await reconciler.reconcile(world.cluster({ replicas: 3 }));
+    expect(world.calls).not.toContain('resetOrdinal');
+    expect(world.calls).not.toContain('remove');
+    expect(findCondition(world.status?.conditions, 'Degraded')?.reason).toBe('PeerUrlMismatch');
+  });
+
+  it('a StatefulSet deleted by hand is created again for the existing cluster', async () => {
+    const world = new FakeWorld();
+    await converge(world, 3);
+    world.replicas = null;
+    world.pods.clear(); // The claims remain.
+    const reconciler = reconcilerFor(world);
+    await reconciler.reconcile(world.cluster({ replicas: 3 }));
+    expect(world.initialClusterState).toBe('existing');
+    await converge(world, 3);
+    expect(world.refoundings).toBe(0);
   });
 
   it('a failing phase still writes status, as Degraded ReconcileError', async () => {
