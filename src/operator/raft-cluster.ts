@@ -26,7 +26,10 @@ export type OpaqueObject = Record<string, unknown>;
 
 export interface RaftClusterSpec {
   readonly replicas?: number;
+  /** The image, with or without a tag; without one, `version` is its tag. */
   readonly image?: string;
+  /** The raftkv version to run: the image's tag when `image` names none. */
+  readonly version?: string;
   readonly imagePullPolicy?: PullPolicy;
   readonly imagePullSecrets?: readonly { readonly name: string }[];
   readonly storage?: { readonly size?: string; readonly storageClassName?: string };
@@ -172,14 +175,24 @@ export interface ResolvedSpec {
   };
 }
 
-export const DEFAULT_IMAGE = 'raftkv:0.1.0';
+/** The image repository and version a RaftCluster runs by default. */
+export const DEFAULT_IMAGE_REPOSITORY = 'raftkv';
+export const DEFAULT_VERSION = '0.1.0';
+export const DEFAULT_IMAGE = `${DEFAULT_IMAGE_REPOSITORY}:${DEFAULT_VERSION}`;
+
+/** `image` with `version` as its tag, unless it already names a tag or a digest. */
+export function imageOf(image: string, version: string): string {
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const hasTagOrDigest = image.includes('@') || lastSegment.includes(':');
+  return hasTagOrDigest ? image : `${image}:${version}`;
+}
 export const REPLICAS_MAX = 9;
 
 /** Fills every absent field of `spec` with its default. */
 export function resolveSpec(spec: RaftClusterSpec): ResolvedSpec {
   return {
     replicas: spec.replicas ?? 3,
-    image: spec.image ?? DEFAULT_IMAGE,
+    image: imageOf(spec.image ?? DEFAULT_IMAGE_REPOSITORY, spec.version ?? DEFAULT_VERSION),
     imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
     imagePullSecrets: spec.imagePullSecrets ?? [],
     storageSize: spec.storage?.size ?? '1Gi',

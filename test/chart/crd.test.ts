@@ -126,9 +126,11 @@ describe('the RaftCluster CRD', () => {
 describe('the CRD schema’s defaults', () => {
   it('are the ones resolveSpec applies to an absent field', () => {
     const resolved = resolveSpec({});
+    expect(resolved.image).toBe('raftkv:0.1.0');
     expect(defaulted({})).toEqual({
       replicas: resolved.replicas,
-      image: resolved.image,
+      image: 'raftkv',
+      version: '0.1.0',
       imagePullPolicy: resolved.imagePullPolicy,
       storage: { size: resolved.storageSize },
       scheduling: { antiAffinity: resolved.antiAffinity },
@@ -155,6 +157,9 @@ describe('the CRD schema’s defaults', () => {
     for (const spec of [
       {},
       { replicas: 5, raft: { tickIntervalMs: 50 } },
+      { version: '0.2.0' },
+      { image: 'registry.example/raftkv', version: '0.2.0' },
+      { image: 'registry.example:5000/raftkv:0.3.0', version: '0.2.0' },
       { monitoring: { serviceMonitor: { enabled: true } } },
       { storage: { storageClassName: 'fast' }, scheduling: { nodeSelector: { zone: 'a' } } },
     ] satisfies RaftClusterSpec[]) {
