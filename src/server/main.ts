@@ -11,6 +11,7 @@ import type { Logger } from '../common/index.js';
 import { createNodeMetrics } from '../metrics/index.js';
 import { parseNodeConfig, unknownNodeConfigEnvVariables } from './node-config.js';
 import type { NodeConfig } from './node-config-types.js';
+import { ConfigError } from './node-config-error.js';
 import { deriveNodeIdentity } from './node-identity.js';
 import { createNodeObservers } from './node-observers.js';
 import { RaftkvNode, type RaftkvNodeOptions } from './raftkv-node.js';
@@ -160,8 +161,12 @@ export async function runServe(
  */
 const DISCOVERY_ORDINALS_MIN = 16;
 
-/** Peer addresses of the StatefulSet's ordinals that may hold members, except this node's own. */
-function discoveryAddresses(identity: ReturnType<typeof deriveNodeIdentity>): string[] {
+/**
+ * Peer addresses of the StatefulSet's ordinals that may hold members, except this node's own.
+ * Stops at the first ordinal the address template cannot give a port (a local port scheme ends
+ * below 65536): no member can be there or above.
+ */
+export function discoveryAddresses(identity: ReturnType<typeof deriveNodeIdentity>): string[] {
   const addresses = new Set<string>();
   const count = Math.max(
     identity.bootstrapMembers.length,
@@ -170,10 +175,14 @@ function discoveryAddresses(identity: ReturnType<typeof deriveNodeIdentity>): st
   );
   for (let ordinal = 0; ordinal < count; ordinal++) {
     if (ordinal === identity.ordinal) continue;
-    const address = identity.peerAddressOf(ordinal);
-    // A local port scheme may run past port 65535 for high ordinals: no member can be there.
-    const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 0);
-    if (port > 0 && port <= 65_535) addresses.add(address);
+    let address: string;
+    try {
+      address = identity.peerAddressOf(ordinal);
+    } catch (error) {
+      if (error instanceof ConfigError && ordinal >= identity.bootstrapMembers.length) break;
+      throw error;
+    }
+    addresses.add(address);
   }
   return [...addresses];
 }
