@@ -4,6 +4,8 @@
  * compare-and-swap, server errors with etcd's messages, failover past a dead endpoint, no
  * endpoint reachable, timeouts, and a closed client.
  */
+import { readFileSync } from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ClientError, RaftkvClient } from '../../src/client/index.js';
@@ -20,6 +22,17 @@ async function rejection(promise: Promise<unknown>): Promise<ClientError> {
     throw error;
   }
   throw new Error('expected a ClientError');
+}
+
+/** Resolves once process `pid` is in the stopped state ('T' in /proc/PID/stat). */
+async function waitUntilStopped(pid: number | undefined): Promise<void> {
+  if (pid === undefined) throw new Error('no process to stop');
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`process ${pid} did not stop`);
 }
 
 describe('RaftkvClient key-value methods against etcd', () => {
@@ -232,6 +245,9 @@ describe('RaftkvClient key-value methods against etcd', () => {
     try {
       await quick.get('warm-up'); // connected before the member stops answering
       member?.process?.kill('SIGSTOP');
+      // kill() only queues the signal: a request sent before etcd has stopped may still be
+      // answered (CI saw it, in 8 ms). Wait until the kernel reports the process stopped.
+      await waitUntilStopped(member?.process?.pid);
       const read = await rejection(quick.get('k'));
       expect(read.code).toBe('DEADLINE_EXCEEDED');
       expect(read.details).toBe(`no answer from ${etcd.endpoints[0]} within 500 ms`);
