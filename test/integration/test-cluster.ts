@@ -4,7 +4,7 @@
  * the end, fast timings, every member's log kept for the failure report. Stops only the
  * processes it started, by PID.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -40,10 +40,32 @@ async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port with `count` free ports after it. */
+/**
+ * The kernel's ephemeral port range. Every outgoing connection takes its source port from it, so
+ * a port reserved there for a member that starts later may be in use by then (CI saw a learner's
+ * peer port taken: EADDRINUSE, the member exited). Reserved ranges stay below it.
+ */
+function ephemeralPortsStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/);
+    return Number(low) || EPHEMERAL_PORTS_START_DEFAULT;
+  } catch {
+    return EPHEMERAL_PORTS_START_DEFAULT;
+  }
+}
+
+/** Linux's default `ip_local_port_range` start. */
+const EPHEMERAL_PORTS_START_DEFAULT = 32_768;
+/** Ports below this may belong to well-known services. */
+const RESERVED_PORTS_FLOOR = 10_000;
+
+/** A base port with `count` free ports after it, all below the ephemeral range. */
 export async function findFreePortRange(count: number): Promise<number> {
+  const span = Math.max(1, ephemeralPortsStart() - RESERVED_PORTS_FLOOR - count);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = RESERVED_PORTS_FLOOR + Math.floor(Math.random() * span);
     let isFree = true;
     for (let port = base; port < base + count && isFree; port++) isFree = await isPortFree(port);
     if (isFree) return base;

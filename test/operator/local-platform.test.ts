@@ -5,7 +5,6 @@
  * cluster, steps in order. Every process is killed by PID in afterAll, failure or not.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -27,6 +26,7 @@ import {
 } from '../../src/operator/local-pod-process.js';
 import type { WorkloadObservation } from '../../src/operator/platform.js';
 import type { RaftCluster } from '../../src/operator/raft-cluster.js';
+import { findFreePortRange } from '../integration/test-cluster.js';
 
 const REPOSITORY = path.resolve(import.meta.dirname, '../..');
 const PORTS_PER_POD = 3;
@@ -241,25 +241,6 @@ function logTail(lines = 40): string {
       return `--- ${file}\n${text.slice(-lines).join('\n')}`;
     })
     .join('\n');
-}
-
-async function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `count` free ports after it. */
-async function findFreePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let isFree = true;
-    for (let port = base; port < base + count && isFree; port++) isFree = await isPortFree(port);
-    if (isFree) return base;
-  }
-  throw new Error('no free port range found');
 }
 
 function sleep(milliseconds: number): Promise<void> {
